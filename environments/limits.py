@@ -1,0 +1,58 @@
+"""AWS limits the environment model enforces, kept as plain data.
+
+Each table is cross-checked against the API documentation that ships in botocore's service
+models (tests/test_limits_match_botocore.py), so a change on AWS's side shows up as a failing
+test rather than as a failed deploy.
+"""
+
+from __future__ import annotations
+
+
+def _steps(first: int, last: int, step: int) -> frozenset[int]:
+    return frozenset(range(first, last + 1, step))
+
+
+# Fargate task sizes: task CPU units -> the task memory values (MiB) allowed with it.
+FARGATE_TASK_MEMORY: dict[int, frozenset[int]] = {
+    256: frozenset({512, 1024, 2048}),
+    512: _steps(1024, 4096, 1024),
+    1024: _steps(2048, 8192, 1024),
+    2048: _steps(4096, 16384, 1024),
+    4096: _steps(8192, 30720, 1024),
+    8192: _steps(16384, 61440, 4096),
+    16384: _steps(32768, 122880, 8192),
+}
+
+# CloudWatch Logs PutRetentionPolicy: the only retention values the API accepts.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+# ECS container health check bounds (seconds, retries), HealthCheck shape.
+HEALTH_CHECK_INTERVAL = (5, 300)
+HEALTH_CHECK_TIMEOUT = (2, 60)
+HEALTH_CHECK_RETRIES = (1, 10)
+HEALTH_CHECK_START_PERIOD = (0, 300)
+
+# ContainerDefinition.startTimeout on Fargate. The ECS agent reads it from the container that
+# is depended on: litellm's dependsOn ollama HEALTHY gives up this long after ollama started.
+FARGATE_START_TIMEOUT = (2, 120)
+FARGATE_STOP_TIMEOUT = (2, 120)
+
+# EphemeralStorage.sizeInGiB; Fargate gives 20 GiB when the task does not ask for more.
+FARGATE_EPHEMERAL_STORAGE_GIB = (21, 200)
+FARGATE_DEFAULT_EPHEMERAL_STORAGE_GIB = 20
+
+# Application Load Balancer idle timeout (seconds).
+ALB_IDLE_TIMEOUT = (1, 4000)
+
+# RDS backup retention (days) and gp3 storage for PostgreSQL (GiB).
+RDS_BACKUP_RETENTION_DAYS = (0, 35)
+RDS_GP3_STORAGE_GIB = (20, 65536)
+
+# AWS VPC and subnet CIDR sizes: prefix lengths /16 to /28.
+VPC_PREFIX_LENGTH = (16, 28)
+
+# WAFv2 rate-based rule limit per evaluation window (requests per IP).
+WAF_RATE_LIMIT = (10, 2_000_000_000)

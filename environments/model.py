@@ -1,0 +1,382 @@
+"""The typed environment model: what a workspace file and the project file may say.
+
+Pure pydantic, no cdktf: loading and validating an environment never imports the provider
+bindings. Field descriptions are the reference documentation (README's table is generated
+from them). Checks that involve one field live here as validators; checks that relate several
+fields (CIDRs inside the VPC, counts in order, per-tier policy) live in `environments.rules`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from environments import limits
+from environments.images import ImageReferenceError, parse_image
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]*")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, types are not coerced (TOML already has real types)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --- single-value validators -------------------------------------------------------------
+
+def _ipv4_cidr(text: str) -> str:
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError("is not a CIDR block; write it like 10.0.0.0/16") from None
+    if network.version != 4:
+        raise ValueError("is an IPv6 block; this field takes IPv4 CIDR blocks such as 10.0.0.0/16")
+    if str(network) != text:
+        raise ValueError(f"has host bits set or is not canonical; did you mean {network}?")
+    return text
+
+
+def _image(text: str) -> str:
+    try:
+        parse_image(text)
+    except ImageReferenceError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+def _region(text: str) -> str:
+    if not REGION_PATTERN.fullmatch(text):
+        raise ValueError("is not an AWS region name; write it like eu-west-1 or us-east-1")
+    return text
+
+
+def _log_retention(days: int) -> int:
+    if days not in limits.LOG_RETENTION_DAYS:
+        accepted = ", ".join(str(value) for value in limits.LOG_RETENTION_DAYS)
+        raise ValueError(f"is not a retention CloudWatch Logs accepts; use one of {accepted}")
+    return days
+
+
+def _port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise ValueError("is not a TCP port; use 1 to 65535")
+    return port
+
+
+def _tag_key(key: str) -> str:
+    if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+        raise ValueError("is not a usable tag key; use 1-128 characters not starting with 'aws:'")
+    return key
+
+
+def _name(text: str) -> str:
+    if not NAME_PATTERN.fullmatch(text):
+        raise ValueError("must match [a-z][a-z0-9-]* (lower case letter, then letters, digits, '-')")
+    return text
+
+
+Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+Image = Annotated[str, AfterValidator(_image)]
+Region = Annotated[str, AfterValidator(_region)]
+Port = Annotated[int, AfterValidator(_port)]
+LogRetention = Annotated[int, AfterValidator(_log_retention)]
+TagKey = Annotated[str, AfterValidator(_tag_key)]
+TagValue = Annotated[str, Field(max_length=256)]
+Name = Annotated[str, AfterValidator(_name)]
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+# --- the project file (environments/project.toml) ----------------------------------------
+
+class StateSettings(Strict):
+    bucket: str = Field(
+        description="S3 bucket that holds every workspace's Terraform state (created by the "
+        "bootstrap stack; globally unique, 3-63 lower-case characters).",
+        pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+    )
+    lock_table: str = Field(
+        description="DynamoDB table for Terraform state locks (created by the bootstrap stack).",
+        pattern=r"[A-Za-z0-9_.-]{3,255}",
+    )
+
+
+class RegistrySettings(Strict):
+    repositories: list[Name] = Field(
+        default=["litellm", "ollama"],
+        description="ECR repositories of the shared stack, created as <project>/<name>.",
+    )
+    keep_tagged_images: int = Field(
+        default=30, ge=1, le=1000,
+        description="Lifecycle policy: how many tagged images each repository keeps.",
+    )
+    untagged_image_days: int = Field(
+        default=7, ge=1, le=365,
+        description="Lifecycle policy: untagged images expire after this many days.",
+    )
+
+
+class GitHubSettings(Strict):
+    repository: str = Field(
+        description="owner/name of this repository; the deploy roles trust only its OIDC tokens.",
+        pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+",
+    )
+    app_repository: str = Field(
+        description="owner/name of the application repository that sends image bumps.",
+        pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+",
+    )
+
+
+class Project(Strict):
+    """Settings shared by every workspace."""
+
+    name: Name = Field(
+        description="Prefix of every resource name, SSM path and state key. Short: names such "
+        "as the ALB's are limited to 32 characters.",
+        max_length=12,
+    )
+    aws_account_id: str = Field(
+        description="The AWS account every stack deploys to; the provider refuses any other "
+        "account (allowed_account_ids), and ECR image URLs are built from it.",
+        pattern=r"[0-9]{12}",
+    )
+    region: Region = Field(
+        description="Region of the shared resources: state bucket, lock table, ECR repositories."
+    )
+    allowed_image_repositories: list[str] = Field(
+        min_length=1,
+        description="Image repositories (registry included) that task images may come from. "
+        "`bump-image` and the workspace files accept images from these repositories only.",
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default={}, description="Tags on every resource of every stack (provider default_tags)."
+    )
+    state: StateSettings = Field(description="Terraform state backend (bootstrap stack).")
+    registry: RegistrySettings = Field(
+        default=RegistrySettings(), description="Container registry (shared stack)."
+    )
+    github: GitHubSettings = Field(description="GitHub repositories for OIDC and image bumps.")
+
+    def ecr_repository_url(self, repository: str) -> str:
+        return f"{self.aws_account_id}.dkr.ecr.{self.region}.amazonaws.com/{self.name}/{repository}"
+
+
+# --- a workspace file (environments/<workspace>.toml) -----------------------------------
+
+class Network(Strict):
+    vpc_cidr: Cidr = Field(description="IPv4 CIDR of the VPC, /16 to /28.")
+    availability_zones: list[str] = Field(
+        description="Availability zones, in the workspace's region; at least 2 (an ALB needs two). "
+        "Every subnet list has one entry per zone, in this order."
+    )
+    public_subnets: list[Cidr] = Field(description="Public subnets (ALB, NAT gateways), one per zone.")
+    private_subnets: list[Cidr] = Field(description="Private subnets (ECS tasks, EFS), one per zone.")
+    database_subnets: list[Cidr] = Field(
+        description="Database subnets (RDS), one per zone; their route table has no internet route."
+    )
+    nat_gateways: Literal["single", "per_az"] = Field(
+        description="`single`: one NAT gateway for the VPC (cheap, one zone's failure cuts egress); "
+        "`per_az`: one per zone (production)."
+    )
+    vpc_endpoints: bool = Field(
+        default=False,
+        description="Create the S3 gateway endpoint and interface endpoints for ecr.api, ecr.dkr, "
+        "logs and ssm, so image pulls, logs and secret reads stay off the NAT gateway.",
+    )
+    flow_logs: bool = Field(
+        default=True, description="Send VPC flow logs (all traffic) to a KMS-encrypted log group."
+    )
+
+
+class Ingress(Strict):
+    allowed_cidrs: list[Cidr] = Field(
+        description="IPv4 blocks allowed to reach the ALB on 80/443. The only 0.0.0.0/0 ingress "
+        "in the design is here, and only when written here."
+    )
+    certificate_arn: str | None = Field(
+        default=None,
+        description="ACM certificate ARN in the workspace's region. When set: HTTPS listener with "
+        "ELBSecurityPolicy-TLS13-1-2-2021-06 and HTTP 301 redirect. Required in production.",
+        pattern=r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}",
+    )
+    waf: bool = Field(
+        description="Associate a WAFv2 web ACL (AWS managed IP reputation, common and known-bad-"
+        "inputs rules, a per-IP rate limit) with the ALB, with logging."
+    )
+    waf_rate_limit: int = Field(
+        default=2000, ge=limits.WAF_RATE_LIMIT[0], le=limits.WAF_RATE_LIMIT[1],
+        description="Requests per client IP per 5 minutes before the WAF blocks it.",
+    )
+    geo_block: list[Annotated[str, Field(pattern=r"[A-Z]{2}")]] = Field(
+        default=[], description="ISO 3166 alpha-2 country codes the WAF blocks (needs waf = true)."
+    )
+    idle_timeout_seconds: int = Field(
+        default=300, ge=300, le=limits.ALB_IDLE_TIMEOUT[1],
+        description="ALB idle timeout. At least 300: LLM responses are slow, and the 60 s default "
+        "cuts long completions with 504s.",
+    )
+    deletion_protection: bool = Field(description="ALB deletion protection.")
+    access_logs: bool = Field(
+        default=False,
+        description="Write ALB access logs to an S3 bucket of the workspace (SSE-S3: the ALB log "
+        "delivery does not support KMS keys).",
+    )
+
+
+class LiteLLMContainer(Strict):
+    image: Image = Field(
+        description="LiteLLM image, `repository:tag` or `repository@sha256:...` from an allowed "
+        "repository. `latest` or no tag only in development. Rewritten by `bump-image`."
+    )
+    cpu: int = Field(ge=128, description="CPU units reserved for the litellm container.")
+    memory: int = Field(ge=256, description="Memory (MiB) hard limit of the litellm container.")
+    port: Port = Field(default=4000, description="Port LiteLLM listens on; the ALB targets it.")
+
+
+class OllamaContainer(Strict):
+    image: Image = Field(
+        description="Ollama image. In `baked` delivery it must already contain the model."
+    )
+    cpu: int = Field(ge=128, description="CPU units reserved for the ollama container.")
+    memory: int = Field(ge=256, description="Memory (MiB) hard limit of the ollama container.")
+    port: Port = Field(default=11434, description="Port Ollama listens on (task-local only).")
+    model: str = Field(
+        description="Ollama model served locally, e.g. llama3.2:3b. Exposed through LiteLLM as "
+        "ollama_chat/<model>.",
+        pattern=r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?",
+        max_length=128,
+    )
+    model_size_mb: int = Field(
+        ge=1, le=200_000, description="Size of the model on disk (MB); drives start-up timing."
+    )
+    model_delivery: Literal["baked", "pull"] = Field(
+        description="`baked`: the image already holds the model. `pull`: the container pulls it at "
+        "start into an EFS access point, so later tasks start warm."
+    )
+    pull_throughput_mb_per_s: int = Field(
+        default=40, ge=1, le=2000,
+        description="Assumed download speed (MB/s) of a cold model pull through the NAT; used to "
+        "prove that a pull finishes inside ECS start limits.",
+    )
+
+
+class Task(Strict):
+    cpu: int = Field(description="Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).")
+    memory: int = Field(description="Fargate task memory (MiB); must be valid for the CPU size.")
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        default="X86_64", description="Fargate CPU architecture; both images must support it."
+    )
+    capacity_provider: Literal["FARGATE", "FARGATE_SPOT"] = Field(
+        description="FARGATE_SPOT is cheaper and may be interrupted; not for production."
+    )
+    desired_count: NonNegative = Field(description="Tasks running after a deploy.")
+    min_count: NonNegative = Field(description="Autoscaling floor.")
+    max_count: NonNegative = Field(description="Autoscaling ceiling.")
+    litellm: LiteLLMContainer = Field(description="The LiteLLM proxy container.")
+    ollama: OllamaContainer = Field(description="The Ollama sidecar serving the local model.")
+
+
+class Database(Strict):
+    instance_class: str = Field(
+        description="RDS instance class, e.g. db.t3.micro.", pattern=r"db\.[a-z0-9]+\.[a-z0-9]+"
+    )
+    engine_version: Literal["15", "16", "17"] = Field(
+        default="16",
+        description="PostgreSQL major version; minor versions upgrade automatically.",
+    )
+    allocated_storage_gb: int = Field(
+        default=20, ge=limits.RDS_GP3_STORAGE_GIB[0], le=limits.RDS_GP3_STORAGE_GIB[1],
+        description="Initial gp3 storage (GiB).",
+    )
+    max_allocated_storage_gb: int = Field(
+        default=100, le=limits.RDS_GP3_STORAGE_GIB[1],
+        description="Storage autoscaling ceiling (GiB); at least allocated_storage_gb.",
+    )
+    multi_az: bool = Field(description="Standby in a second zone. Required in production.")
+    deletion_protection: bool = Field(description="RDS deletion protection. Required in production.")
+    backup_retention_days: int = Field(
+        default=7, ge=limits.RDS_BACKUP_RETENTION_DAYS[0], le=limits.RDS_BACKUP_RETENTION_DAYS[1],
+        description="Automated backup retention (days), taken 03:00-04:00 UTC.",
+    )
+    skip_final_snapshot: bool = Field(
+        description="Skip the final snapshot when the database is destroyed. Not in production."
+    )
+    performance_insights: bool = Field(
+        description="Performance Insights (7 days, KMS-encrypted)."
+    )
+    port: Port = Field(default=5432, description="PostgreSQL port.")
+
+
+class Observability(Strict):
+    log_retention_days: LogRetention = Field(
+        description="Retention of every log group of the workspace (a value CloudWatch accepts)."
+    )
+    container_insights: bool = Field(description="ECS Container Insights on the cluster.")
+    alarm_email: str | None = Field(
+        default=None,
+        description="Address subscribed to the alarm topic (the subscription must be confirmed).",
+        pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    )
+
+
+class ModelList(Strict):
+    models: list[Annotated[str, Field(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]*")]] = Field(
+        min_length=1, description="Provider model ids, each exposed under the same name."
+    )
+
+
+class AzureProvider(Strict):
+    api_base: str = Field(
+        description="Azure OpenAI endpoint, https://<resource>.openai.azure.com.",
+        pattern=r"https://[a-z0-9-]+\.openai\.azure\.com/?",
+    )
+    api_version: str = Field(description="Azure OpenAI API version, e.g. 2024-10-21.",
+                             pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?")
+    deployments: list[Annotated[str, Field(pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*")]] = Field(
+        min_length=1, description="Azure deployment names, each exposed as azure/<deployment>."
+    )
+
+
+class Providers(Strict):
+    """Cloud model providers. A provider's table declares its API key: the SSM parameter, the
+    Terraform variable and the models exist only when the table does. Bedrock needs no key."""
+
+    openai: ModelList | None = Field(default=None, description="OpenAI (key: TF_VAR_openai_api_key).")
+    anthropic: ModelList | None = Field(
+        default=None, description="Anthropic (key: TF_VAR_anthropic_api_key)."
+    )
+    azure: AzureProvider | None = Field(
+        default=None, description="Azure OpenAI (key: TF_VAR_azure_api_key)."
+    )
+    bedrock: ModelList | None = Field(
+        default=None,
+        description="Amazon Bedrock model ids; the task role may invoke exactly these, no key.",
+    )
+
+    def with_api_keys(self) -> list[str]:
+        """Providers whose API key is a secret the workspace must supply, in a stable order."""
+        return [name for name in ("openai", "anthropic", "azure") if getattr(self, name) is not None]
+
+
+class WorkspaceSettings(Strict):
+    """The content of one workspace file."""
+
+    tier: Literal["development", "ephemeral", "staging", "production"] = Field(
+        description="Policy tier. `production` must keep deletion protection, a multi-AZ database "
+        "and HTTPS; outside `development`, images must be pinned (no `latest`)."
+    )
+    region: Region = Field(description="AWS region of the workspace.")
+    tags: dict[TagKey, TagValue] = Field(
+        default={}, description="Extra tags on every resource of the workspace."
+    )
+    network: Network = Field(description="VPC layout.")
+    ingress: Ingress = Field(description="Load balancer and WAF.")
+    task: Task = Field(description="The Fargate task: LiteLLM + Ollama.")
+    database: Database = Field(description="RDS PostgreSQL.")
+    observability: Observability = Field(description="Logs, Container Insights and alarms.")
+    providers: Providers = Field(default=Providers(), description="Cloud model providers.")
+

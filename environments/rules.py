@@ -1,0 +1,207 @@
+"""Rules that relate several fields of a workspace, or a workspace to the project.
+
+Each rule yields (field, value, message) triples; the message says what is wrong and what to
+write instead. The loader turns them into Problems that name the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from itertools import combinations
+
+from environments import limits, startup
+from environments.images import parse_image
+from environments.model import NAME_PATTERN
+from environments.problems import toml_value
+from environments.workspace import MAX_PREFIX_LENGTH, RESERVED_NAMES, Workspace
+
+Violation = tuple[str, object, str]
+Rule = Callable[[Workspace], Iterator[Violation]]
+
+SUBNET_TIERS = ("public_subnets", "private_subnets", "database_subnets")
+MAX_SUBNET_PREFIX = 28  # AWS: the smallest subnet is a /28
+
+# Settings a production-tier workspace must have: (field path, required value, why).
+PRODUCTION_REQUIREMENTS: tuple[tuple[str, object, str], ...] = (
+    ("database.deletion_protection", True, "a production database must not be deletable by one apply"),
+    ("database.multi_az", True, "a production database needs a standby in a second zone"),
+    ("database.skip_final_snapshot", False, "destroying a production database must leave a snapshot"),
+    ("ingress.deletion_protection", True, "the production load balancer must not be deletable by one apply"),
+    ("ingress.waf", True, "production traffic goes through the WAF"),
+    ("task.capacity_provider", "FARGATE", "Spot capacity can be reclaimed at any time"),
+    ("network.nat_gateways", "per_az", "with a single NAT gateway, one zone's outage cuts all egress"),
+)
+
+
+def _setting(workspace: Workspace, path: str) -> object:
+    value: object = workspace.settings
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def workspace_name(workspace: Workspace) -> Iterator[Violation]:
+    name = workspace.name
+    if not NAME_PATTERN.fullmatch(name):
+        yield ("(file name)", name,
+               "a workspace name must match [a-z][a-z0-9-]*; rename the file, e.g. to my-env.toml")
+    elif name in RESERVED_NAMES:
+        yield ("(file name)", name,
+               f"'{name}' names a shared stack; choose another name than {sorted(RESERVED_NAMES)}")
+    elif len(workspace.prefix) > MAX_PREFIX_LENGTH:
+        yield ("(file name)", name,
+               f"'{workspace.prefix}' is longer than {MAX_PREFIX_LENGTH} characters and derived AWS "
+               "names (target group: 32 at most) would not fit; use a shorter workspace name")
+
+
+def availability_zones(workspace: Workspace) -> Iterator[Violation]:
+    network = workspace.settings.network
+    zones = network.availability_zones
+    region = workspace.settings.region
+    if len(zones) < 2:
+        yield ("network.availability_zones", zones,
+               f"an Application Load Balancer needs subnets in at least 2 zones; list two or more, "
+               f"e.g. [\"{region}a\", \"{region}b\"]")
+    if len(set(zones)) != len(zones):
+        yield ("network.availability_zones", zones, "lists a zone twice; list each zone once")
+    for zone in zones:
+        if not (zone.startswith(region) and len(zone) == len(region) + 1 and zone[-1].isalpha()):
+            yield ("network.availability_zones", zone,
+                   f"is not a zone of region {region}; zones look like {region}a")
+    for tier in SUBNET_TIERS:
+        subnets = getattr(network, tier)
+        if len(subnets) != len(zones):
+            yield (f"network.{tier}", subnets,
+                   f"has {len(subnets)} entries but there are {len(zones)} zones; give one subnet per zone")
+
+
+def cidr_layout(workspace: Workspace) -> Iterator[Violation]:
+    network = workspace.settings.network
+    vpc = ipaddress.ip_network(network.vpc_cidr)
+    low, high = limits.VPC_PREFIX_LENGTH
+    if not low <= vpc.prefixlen <= high:
+        yield ("network.vpc_cidr", network.vpc_cidr,
+               f"AWS accepts VPC blocks from /{low} to /{high}; e.g. 10.0.0.0/16")
+    placed: list[tuple[str, ipaddress.IPv4Network]] = []
+    for tier in SUBNET_TIERS:
+        for index, text in enumerate(getattr(network, tier)):
+            field = f"network.{tier}[{index}]"
+            subnet = ipaddress.ip_network(text)
+            if subnet.prefixlen > MAX_SUBNET_PREFIX:
+                yield (field, text, f"AWS subnets are /{MAX_SUBNET_PREFIX} or larger; use a shorter prefix")
+            if not subnet.subnet_of(vpc):
+                yield (field, text,
+                       f"lies outside the VPC {vpc} (which spans {vpc[0]} - {vpc[-1]}); "
+                       f"choose a block inside it or widen network.vpc_cidr")
+            placed.append((field, subnet))
+    for (field_a, a), (field_b, b) in combinations(placed, 2):
+        if a.overlaps(b):
+            yield (field_b, str(b), f"overlaps {field_a} ({a}); subnets must not share addresses")
+
+
+def ingress(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    arn = settings.ingress.certificate_arn
+    if arn is not None and arn.split(":")[3] != settings.region:
+        yield ("ingress.certificate_arn", arn,
+               f"an ALB uses certificates from its own region; request or import one in {settings.region}")
+    if settings.ingress.geo_block and not settings.ingress.waf:
+        yield ("ingress.geo_block", settings.ingress.geo_block,
+               "geo blocking is a WAF rule; set ingress.waf = true or remove geo_block")
+
+
+def task_size(workspace: Workspace) -> Iterator[Violation]:
+    task = workspace.settings.task
+    allowed_memory = limits.FARGATE_TASK_MEMORY.get(task.cpu)
+    if allowed_memory is None:
+        yield ("task.cpu", task.cpu,
+               f"is not a Fargate task size; use one of {sorted(limits.FARGATE_TASK_MEMORY)}")
+    elif task.memory not in allowed_memory:
+        yield ("task.memory", task.memory,
+               f"is not valid with task.cpu = {task.cpu} on Fargate; use {_ranges(allowed_memory)}")
+    containers = (task.litellm, task.ollama)
+    reserved_cpu = sum(container.cpu for container in containers)
+    if reserved_cpu > task.cpu:
+        yield ("task.litellm.cpu", task.litellm.cpu,
+               f"litellm ({task.litellm.cpu}) + ollama ({task.ollama.cpu}) = {reserved_cpu} CPU units "
+               f"exceed the task's {task.cpu}; lower the containers' cpu or raise task.cpu")
+    reserved_memory = sum(container.memory for container in containers)
+    if reserved_memory > task.memory:
+        yield ("task.litellm.memory", task.litellm.memory,
+               f"litellm ({task.litellm.memory}) + ollama ({task.ollama.memory}) = {reserved_memory} MiB "
+               f"exceed the task's {task.memory}; lower the containers' memory or raise task.memory")
+    if task.litellm.port == task.ollama.port:
+        yield ("task.ollama.port", task.ollama.port,
+               "both containers share the task's network namespace; give ollama another port than litellm")
+
+
+def task_counts(workspace: Workspace) -> Iterator[Violation]:
+    task = workspace.settings.task
+    if task.max_count < 1:
+        yield ("task.max_count", task.max_count, "the service needs room for at least 1 task; use 1 or more")
+    if task.min_count > task.max_count:
+        yield ("task.min_count", task.min_count,
+               f"is above task.max_count ({task.max_count}); need min_count <= desired_count <= max_count")
+    if not task.min_count <= task.desired_count <= task.max_count:
+        yield ("task.desired_count", task.desired_count,
+               f"must lie between task.min_count ({task.min_count}) and task.max_count ({task.max_count})")
+
+
+def images(workspace: Workspace) -> Iterator[Violation]:
+    allowed = workspace.project.allowed_image_repositories
+    for container in ("litellm", "ollama"):
+        field = f"task.{container}.image"
+        text = getattr(workspace.settings.task, container).image
+        reference = parse_image(text)
+        if reference.repository not in allowed:
+            yield (field, text,
+                   f"repository {reference.repository} is not allowed; use one of {allowed} "
+                   "(environments/project.toml: allowed_image_repositories)")
+        if not reference.pinned and workspace.settings.tier != "development":
+            yield (field, text,
+                   f"tier {workspace.settings.tier} needs a pinned image: a tag other than 'latest' "
+                   "or an @sha256: digest")
+
+
+def database(workspace: Workspace) -> Iterator[Violation]:
+    db = workspace.settings.database
+    if db.max_allocated_storage_gb < db.allocated_storage_gb:
+        yield ("database.max_allocated_storage_gb", db.max_allocated_storage_gb,
+               f"is below database.allocated_storage_gb ({db.allocated_storage_gb}); "
+               "storage autoscaling needs a ceiling at or above the initial size")
+
+
+def startup_timing(workspace: Workspace) -> Iterator[Violation]:
+    yield from startup.violations(workspace.settings.task.ollama)
+
+
+def production(workspace: Workspace) -> Iterator[Violation]:
+    if not workspace.is_production:
+        return
+    for path, required, reason in PRODUCTION_REQUIREMENTS:
+        value = _setting(workspace, path)
+        if value != required:
+            yield (path, value, f"{reason}; set {path} = {toml_value(required)} (tier production)")
+    if workspace.settings.ingress.certificate_arn is None:
+        yield ("ingress.certificate_arn", None,
+               "production serves HTTPS only; set an ACM certificate ARN from the workspace's region")
+
+
+def _ranges(values: frozenset[int]) -> str:
+    ordered = sorted(values)
+    if len(ordered) > 3:
+        step = ordered[1] - ordered[0]
+        return f"{ordered[0]} to {ordered[-1]} in steps of {step}"
+    return ", ".join(str(value) for value in ordered)
+
+
+RULES: tuple[Rule, ...] = (
+    workspace_name, availability_zones, cidr_layout, ingress, task_size, task_counts, images,
+    startup_timing, database, production,
+)
+
+
+def check(workspace: Workspace) -> Iterator[Violation]:
+    for rule in RULES:
+        yield from rule(workspace)

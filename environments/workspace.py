@@ -1,0 +1,56 @@
+"""A validated workspace: its file's settings plus the names derived from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from environments.model import Project, WorkspaceSettings
+
+# Stack ids of the shared stacks; a workspace may not take these names.
+RESERVED_NAMES = frozenset({"bootstrap", "shared", "project"})
+# "<prefix>-litellm" names the target group, and AWS caps target group names at 32 characters.
+MAX_PREFIX_LENGTH = 24
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    source: Path
+    project: Project
+    settings: WorkspaceSettings
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of the workspace's resource names: <project>-<workspace>."""
+        return f"{self.project.name}-{self.name}"
+
+    @property
+    def ssm_path(self) -> str:
+        """SSM path that holds the workspace's parameters (no trailing slash)."""
+        return f"/{self.project.name}/{self.name}"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.project.name}/{self.name}/terraform.tfstate"
+
+    @property
+    def is_production(self) -> bool:
+        return self.settings.tier == "production"
+
+    # Names that more than one construct needs (the KMS key policy names the log groups).
+    def log_group_name(self, component: str) -> str:
+        return f"/{self.project.name}/{self.name}/{component}"
+
+    @property
+    def waf_log_group_name(self) -> str:
+        # WAF only delivers to log groups whose name starts with aws-waf-logs-.
+        return f"aws-waf-logs-{self.prefix}"
+
+    @property
+    def database_identifier(self) -> str:
+        return f"{self.prefix}-postgres"
+
+    def rds_log_group_name(self, log_type: str) -> str:
+        # RDS exports to this fixed name; creating it first sets retention and encryption.
+        return f"/aws/rds/instance/{self.database_identifier}/{log_type}"

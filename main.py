@@ -1,0 +1,93 @@
+"""litellm-infra: typed environment files -> Terraform JSON for a LiteLLM + Ollama proxy on AWS.
+
+    python main.py                       synthesize every stack into cdktf.out/
+    python main.py synth [WORKSPACE...]  synthesize the shared stacks and the named workspaces
+    python main.py validate [WORKSPACE_OR_FILE...]
+                                         check environment files without synthesizing
+
+Validation never imports cdktf or the provider bindings; synthesis validates first and writes
+nothing when any file is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
+from environments.problems import InvalidEnvironment
+
+DEFAULT_OUTDIR = "cdktf.out"
+EXIT_INVALID = 1
+
+
+def _environments_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--environments", type=Path, default=ENVIRONMENTS_DIR, metavar="DIR",
+        help="directory holding project.toml and the workspace files (default: %(default)s)",
+    )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    synth = commands.add_parser("synth", help="synthesize Terraform JSON (the default command)")
+    synth.add_argument("workspaces", nargs="*", metavar="WORKSPACE",
+                       help="workspaces to synthesize besides the shared stacks (default: all)")
+    synth.add_argument("--outdir", default=None,
+                       help=f"output directory (default: $CDKTF_OUTDIR or {DEFAULT_OUTDIR})")
+    _environments_option(synth)
+
+    validate = commands.add_parser("validate", help="check environment files; exit 1 on any problem")
+    validate.add_argument("targets", nargs="*", metavar="WORKSPACE_OR_FILE",
+                          help="workspace names or .toml paths (default: every shipped workspace)")
+    _environments_option(validate)
+
+    args = parser.parse_args(argv or ["synth"])
+    if args.command is None:  # only options were given: they belong to the default command
+        args = parser.parse_args(["synth", *argv])
+    return args
+
+
+def load(selectors: list[str], directory: Path) -> Environments | None:
+    try:
+        return load_environments(selectors or None, directory=directory)
+    except InvalidEnvironment as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+        return None
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    environments = load(args.targets, args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    print(f"valid: {', '.join(environments.names())}")
+    return 0
+
+
+def command_synth(args: argparse.Namespace) -> int:
+    environments = load(args.workspaces, args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
+
+    outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    stacks = synthesize(environments, outdir)
+    print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    handlers = {"synth": command_synth, "validate": command_validate}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""RDS PostgreSQL for LiteLLM's keys, teams and spend logs."""

@@ -1,0 +1,1 @@
+"""ECS cluster, the LiteLLM + Ollama task definition, the service, autoscaling, model cache."""

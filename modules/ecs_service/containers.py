@@ -1,0 +1,180 @@
+"""The task's container definitions (ECS RegisterTaskDefinition JSON), as plain data.
+
+No cdktf import: the same function feeds the task definition and the tests that check the
+definitions against botocore's ECS model. Values that only exist after apply (ARNs) arrive as
+strings, which may be cdktf tokens.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from environments.startup import HealthCheckTiming, StartupPlan
+from environments.workspace import Workspace
+
+LITELLM = "litellm"
+OLLAMA = "ollama"
+
+# Task-level volumes (Fargate: EFS or task-scoped ephemeral storage, no host bind mounts).
+MODEL_CACHE_VOLUME = "model-cache"
+OLLAMA_HOME_VOLUME = "ollama-home"
+OLLAMA_TMP_VOLUME = "ollama-tmp"
+MODELS_PATH = "/models"
+OLLAMA_HOME = "/root/.ollama"
+
+# The LiteLLM images ship no curl or wget; python is there.
+LITELLM_HEALTH_SCRIPT = (
+    "import sys, urllib.request; "
+    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}/health/liveliness', timeout=4).status == 200 "
+    "else 1)"
+)
+# Seconds the pull-mode wrapper waits for `ollama serve` before giving up.
+SERVER_WAIT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ConfigObject:
+    """Where the rendered LiteLLM config lives, and its content hash."""
+
+    bucket: str
+    key: str
+    sha256: str
+
+
+def _health_check(command: list[str], timing: HealthCheckTiming) -> dict:
+    return {
+        "command": command,
+        "interval": timing.interval,
+        "timeout": timing.timeout,
+        "retries": timing.retries,
+        "startPeriod": timing.start_period,
+    }
+
+
+def _logging(group: str, region: str, prefix: str) -> dict:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": group,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": prefix,
+            # Never block the application when CloudWatch throttles; buffer instead.
+            "mode": "non-blocking",
+            "max-buffer-size": "25m",
+        },
+    }
+
+
+def _environment(values: dict[str, str]) -> list[dict]:
+    return [{"name": name, "value": value} for name, value in sorted(values.items())]
+
+
+def pull_script(model: str, port: int) -> str:
+    """Shell wrapper for `pull` mode: serve, fetch the model unless the cache has it, keep serving."""
+    quoted = shlex.quote(model)
+    return "\n".join([
+        "set -u",
+        "ollama serve &",
+        "server=$!",
+        "trap 'kill -TERM \"$server\"' TERM INT",
+        "waited=0",
+        "until ollama list >/dev/null 2>&1; do",
+        "  waited=$((waited + 1))",
+        f"  if [ \"$waited\" -ge {SERVER_WAIT_SECONDS} ] || ! kill -0 \"$server\" 2>/dev/null; then",
+        f"    echo \"ollama did not answer on port {port} within {SERVER_WAIT_SECONDS} s\" >&2; exit 1",
+        "  fi",
+        "  sleep 1",
+        "done",
+        f"ollama show {quoted} >/dev/null 2>&1 || ollama pull {quoted} || "
+        f"{{ echo \"pulling {quoted} failed\" >&2; kill -TERM \"$server\"; exit 1; }}",
+        "wait \"$server\"",
+    ])
+
+
+def container_definitions(
+    *,
+    workspace: Workspace,
+    startup: StartupPlan,
+    log_groups: dict[str, str],
+    secrets: dict[str, str],
+    config: ConfigObject | None,
+    litellm_environment: dict[str, str] | None = None,
+) -> list[dict]:
+    """The two containers of the task.
+
+    `secrets` maps container environment variables to SSM parameter ARNs: secrets reach the
+    container by reference only, never as plain environment values.
+    """
+    task = workspace.settings.task
+    region = workspace.settings.region
+    ollama = task.ollama
+    pull = ollama.model_delivery == "pull"
+
+    ollama_environment = {
+        "OLLAMA_HOST": f"127.0.0.1:{ollama.port}",
+        "OLLAMA_KEEP_ALIVE": "-1",  # keep the model loaded: the task exists to serve it
+    }
+    ollama_container: dict = {
+        "name": OLLAMA,
+        "image": ollama.image,
+        "essential": True,
+        "cpu": ollama.cpu,
+        "memory": ollama.memory,
+        "environment": _environment(ollama_environment | ({"OLLAMA_MODELS": MODELS_PATH} if pull else {})),
+        "healthCheck": _health_check(["CMD", "ollama", "show", ollama.model], startup.ollama_health),
+        # Read by the ECS agent as the limit on how long litellm waits for ollama to be HEALTHY.
+        "startTimeout": startup.ollama_start_timeout,
+        "stopTimeout": 30,
+        "logConfiguration": _logging(log_groups[OLLAMA], region, OLLAMA),
+        # Default capabilities: ollama runs as root and writes an EFS cache owned by the access
+        # point's user; dropping DAC capabilities there is unproven, and this container only
+        # listens on 127.0.0.1.
+        "linuxParameters": {"initProcessEnabled": True},
+        # In `baked` mode the model sits in the image under $HOME/.ollama, where ollama also writes
+        # its identity key, so that path cannot be a separate writable volume.
+        "readonlyRootFilesystem": pull,
+        "mountPoints": [
+            {"sourceVolume": MODEL_CACHE_VOLUME, "containerPath": MODELS_PATH, "readOnly": False},
+            {"sourceVolume": OLLAMA_HOME_VOLUME, "containerPath": OLLAMA_HOME, "readOnly": False},
+            {"sourceVolume": OLLAMA_TMP_VOLUME, "containerPath": "/tmp", "readOnly": False},
+        ] if pull else [],
+    }
+    if pull:
+        ollama_container["entryPoint"] = ["/bin/sh", "-c"]
+        ollama_container["command"] = [pull_script(ollama.model, ollama.port)]
+
+    litellm = task.litellm
+    environment = dict(litellm_environment or {})
+    if config is not None:
+        environment |= {
+            "LITELLM_CONFIG_BUCKET_NAME": config.bucket,
+            "LITELLM_CONFIG_BUCKET_OBJECT_KEY": config.key,
+            # A config change changes this value, hence the task definition: the change rolls out.
+            "LITELLM_CONFIG_SHA256": config.sha256,
+        }
+    litellm_container: dict = {
+        "name": LITELLM,
+        "image": litellm.image,
+        "essential": True,
+        "cpu": litellm.cpu,
+        "memory": litellm.memory,
+        "command": ["--port", str(litellm.port)],
+        "portMappings": [{
+            "name": "litellm-http", "containerPort": litellm.port, "hostPort": litellm.port,
+            "protocol": "tcp", "appProtocol": "http",
+        }],
+        "environment": _environment(environment),
+        "secrets": [{"name": name, "valueFrom": arn} for name, arn in sorted(secrets.items())],
+        "dependsOn": [{"containerName": OLLAMA, "condition": "HEALTHY"}],
+        "healthCheck": _health_check(
+            ["CMD", "python3", "-c", LITELLM_HEALTH_SCRIPT.format(port=litellm.port)], startup.litellm_health
+        ),
+        "stopTimeout": 30,
+        "logConfiguration": _logging(log_groups[LITELLM], region, LITELLM),
+        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
+        # LiteLLM generates its Prisma client and runs migrations at start, writing into the image.
+        "readonlyRootFilesystem": False,
+        "mountPoints": [],
+    }
+    return [ollama_container, litellm_container]

@@ -1,0 +1,1 @@
+"""Task execution role and task role."""

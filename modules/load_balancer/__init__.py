@@ -1,0 +1,1 @@
+"""Internet-facing ALB, target group, listeners and the WAFv2 web ACL."""

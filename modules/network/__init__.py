@@ -1,0 +1,1 @@
+"""VPC, subnets per tier and zone, gateways, routes, endpoints and flow logs."""

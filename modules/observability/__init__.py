@@ -1,0 +1,1 @@
+"""Log groups, the alarm topic, alarms and the dashboard."""

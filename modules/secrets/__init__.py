@@ -1,0 +1,1 @@
+"""The workspace KMS key and the SSM SecureString parameters the task reads."""

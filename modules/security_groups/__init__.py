@@ -1,0 +1,1 @@
+"""The security group chain: ALB -> ECS -> RDS / EFS."""

@@ -1,0 +1,1 @@
+"""The Terraform state bucket and lock table (bootstrap stack)."""

@@ -1,0 +1,55 @@
+"""State bucket (versioned, KMS, private, TLS-only) and DynamoDB lock table (on-demand, PITR)."""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from environments.model import Project
+from modules import policies
+from modules.aws import AwsContext
+from modules.storage.construct import SecureBucket
+
+
+def state_key_alias(project: Project) -> str:
+    return f"alias/{project.name}-terraform-state"
+
+
+class StateBackend(Construct):
+    def __init__(self, scope: Construct, id_: str, *, project: Project, aws: AwsContext) -> None:
+        super().__init__(scope, id_)
+        # Losing the state bucket, its key or the lock table orphans every workspace.
+        keep = TerraformResourceLifecycle(prevent_destroy=True)
+        root = f"arn:{aws.partition}:iam::{aws.account_id}:root"
+        self.key = KmsKey(
+            self, "state_key", description=f"{project.name}: Terraform state and locks",
+            enable_key_rotation=True, deletion_window_in_days=30, lifecycle=keep,
+            policy=policies.document({
+                "Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
+                "Action": "kms:*", "Resource": "*",
+            }),
+        )
+        KmsAlias(self, "state_key_alias", name=state_key_alias(project), target_key_id=self.key.key_id)
+        self.bucket = SecureBucket(
+            self, "state",
+            bucket=project.state.bucket,
+            kms_key_arn=self.key.arn,
+            force_destroy=False,
+            noncurrent_version_days=90,
+        )
+        self.bucket.bucket.add_override("lifecycle.prevent_destroy", True)
+        self.lock_table = DynamodbTable(
+            self, "lock_table", name=project.state.lock_table, billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID", attribute=[DynamodbTableAttribute(name="LockID", type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self.key.arn),
+            deletion_protection_enabled=True, lifecycle=keep,
+        )

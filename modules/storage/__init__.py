@@ -1,0 +1,1 @@
+"""Hardened S3 buckets (state, configuration, access logs)."""

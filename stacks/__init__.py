@@ -1,0 +1,1 @@
+"""Terraform stacks: one per workspace, plus the shared bootstrap (state) and shared (ECR) stacks."""

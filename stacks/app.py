@@ -1,0 +1,21 @@
+"""Build the cdktf App: every stack of the project, in one process."""
+
+from __future__ import annotations
+
+from cdktf import App
+
+from environments.loader import Environments
+from stacks.bootstrap import STACK_ID as BOOTSTRAP
+from stacks.bootstrap import BootstrapStack
+from stacks.shared import STACK_ID as SHARED
+from stacks.shared import SharedStack
+from stacks.workspace import WorkspaceStack
+
+
+def build_app(environments: Environments, *, outdir: str) -> App:
+    app = App(outdir=outdir)
+    BootstrapStack(app, BOOTSTRAP, project=environments.project)
+    SharedStack(app, SHARED, project=environments.project)
+    for workspace in environments.workspaces:
+        WorkspaceStack(app, workspace.name, workspace=workspace)
+    return app

@@ -1,0 +1,47 @@
+"""Synthesize into a scratch directory, then publish the result into the output directory.
+
+A failed synthesis leaves the previous output untouched. Publishing replaces only the files
+cdktf generates, so `.terraform/` directories, plan files and local state inside stack
+directories survive a re-synthesis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from environments.loader import Environments
+from stacks.app import build_app
+
+MANIFEST = "manifest.json"
+STACK_FILE = "cdk.tf.json"
+
+
+def synthesize(environments: Environments, outdir: Path) -> list[str]:
+    """Synthesize every stack of `environments` into `outdir`; return the stack names."""
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        build_app(environments, outdir=str(scratch)).synth()
+        return _publish(scratch, outdir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _publish(scratch: Path, outdir: Path) -> list[str]:
+    stacks = sorted(json.loads((scratch / MANIFEST).read_text())["stacks"])
+    # The manifest goes last: whoever reads it finds every stack it lists already in place.
+    files = sorted((path for path in scratch.rglob("*") if path.is_file()), key=lambda path: path.name == MANIFEST)
+    for source in files:
+        target = outdir / source.relative_to(scratch)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    # A workspace that no longer exists must not leave a stack that looks current.
+    for stale in (outdir / "stacks").glob(f"*/{STACK_FILE}"):
+        if stale.parent.name not in stacks:
+            stale.unlink()
+    return stacks

@@ -1,0 +1,127 @@
+"""One stack per workspace: the whole LiteLLM deployment of dev, dev-ci, staging or prod.
+
+Every workspace is an instance of the same class; what differs comes from its environment file.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_random.provider import RandomProvider
+from constructs import Construct
+
+from environments.workspace import Workspace
+from modules import policies
+from modules.aws import AwsContext
+from modules.database.construct import EXPORTED_LOGS, Database
+from modules.ecs_service.construct import LiteLLMService
+from modules.ecs_service.containers import LITELLM, OLLAMA
+from modules.iam.construct import TaskRoles
+from modules.load_balancer.construct import LoadBalancer
+from modules.network.construct import Network
+from modules.observability.construct import MonitoredResources, Observability
+from modules.secrets.construct import DATABASE_URL, Secrets, WorkspaceKey
+from modules.security_groups.construct import SecurityGroups
+from stacks.backend import s3_backend
+from stacks.base import ProjectStack
+
+
+class WorkspaceStack(ProjectStack):
+    def __init__(self, scope: Construct, id_: str, *, workspace: Workspace) -> None:
+        super().__init__(scope, id_)
+        project = workspace.project
+        settings = workspace.settings
+        prefix = workspace.prefix
+        aws = AwsContext(account_id=project.aws_account_id, region=settings.region)
+        retention = settings.observability.log_retention_days
+        pull = settings.task.ollama.model_delivery == "pull"
+
+        s3_backend(self, project=project, key=workspace.state_key)
+        self.aws_provider(project=project, region=settings.region,
+                          tags={"Workspace": workspace.name, "Tier": settings.tier, **settings.tags})
+        RandomProvider(self, "random")
+
+        key = WorkspaceKey(
+            self, "workspace_key", alias=prefix, aws=aws,
+            log_group_patterns=[
+                workspace.log_group_name("*"),
+                workspace.waf_log_group_name,
+                workspace.rds_log_group_name("*"),
+            ],
+            deletion_window_days=30 if workspace.is_production else 7,
+        )
+        network = Network(
+            self, "network", prefix=prefix, settings=settings.network, aws=aws,
+            flow_log_group_name=workspace.log_group_name("vpc-flow-logs"),
+            log_retention_days=retention, kms_key_arn=key.arn,
+        )
+        groups = SecurityGroups(
+            self, "security_groups", prefix=prefix, vpc_id=network.vpc.id,
+            allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.certificate_arn is not None,
+            litellm_port=settings.task.litellm.port, database_port=settings.database.port, model_cache=pull,
+        )
+        secrets = Secrets(
+            self, "secrets", ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
+            api_key_providers=settings.providers.with_api_keys(),
+            protect_salt_key=settings.database.deletion_protection,
+        )
+        database = Database(
+            self, "database", identifier=workspace.database_identifier, settings=settings.database, aws=aws,
+            subnet_ids=[subnet.id for subnet in network.database_subnets], security_group_id=groups.database.id,
+            password=secrets.database_password, kms_key_arn=key.arn,
+            log_group_names={log_type: workspace.rds_log_group_name(log_type) for log_type in EXPORTED_LOGS},
+            log_retention_days=retention,
+        )
+        secrets.parameter(DATABASE_URL, "database/url", database.url(secrets.database_password),
+                          "LiteLLM database connection string, password included")
+
+        load_balancer = LoadBalancer(
+            self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc.id,
+            public_subnet_ids=[subnet.id for subnet in network.public_subnets],
+            security_group_id=groups.alb.id, target_port=settings.task.litellm.port,
+            waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention, kms_key_arn=key.arn,
+        )
+        roles = TaskRoles(
+            self, "iam", prefix=prefix, aws=aws, ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
+            log_group_arns=[
+                aws.arn("logs", f"log-group:{workspace.log_group_name(name)}") for name in (LITELLM, OLLAMA)
+            ],
+            ecr_repository_arns=[aws.arn("ecr", f"repository/{project.name}/*", region=project.region)],
+        )
+        if settings.providers.bedrock is not None:
+            roles.add_task_policy("bedrock", policies.allow(
+                ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                [aws.arn("bedrock", f"foundation-model/{model}", account=False)
+                 for model in settings.providers.bedrock.models],
+                sid="InvokeListedModels",
+            ))
+
+        service = LiteLLMService(
+            self, "ecs", workspace=workspace, private_subnet_ids=[subnet.id for subnet in network.private_subnets],
+            security_group_id=groups.ecs.id, model_cache_security_group_id=groups.efs.id if groups.efs else None,
+            load_balancer=load_balancer.alb, target_group=load_balancer.target_group,
+            listener=load_balancer.listener, roles=roles,
+            secrets={name: parameter.arn for name, parameter in secrets.parameters.items()},
+            config=None, litellm_environment={}, kms_key_arn=key.arn,
+        )
+        Observability(
+            self, "observability", prefix=prefix, region=settings.region, kms_key_arn=key.arn,
+            alarm_email=settings.observability.alarm_email,
+            resources=MonitoredResources(
+                cluster_name=service.cluster.name, service_name=service.service.name,
+                load_balancer_suffix=load_balancer.alb.arn_suffix,
+                target_group_suffix=load_balancer.target_group.arn_suffix,
+                database_identifier=workspace.database_identifier,
+                web_acl_name=load_balancer.web_acl.name if load_balancer.web_acl else None,
+            ),
+        )
+
+        scheme = "https" if load_balancer.https else "http"
+        TerraformOutput(self, "url", value=f"{scheme}://{load_balancer.alb.dns_name}",
+                        description="LiteLLM endpoint (the load balancer)")
+        TerraformOutput(self, "alb_dns_name", value=load_balancer.alb.dns_name)
+        TerraformOutput(self, "cluster_name", value=service.cluster.name)
+        TerraformOutput(self, "service_name", value=service.service.name)
+        TerraformOutput(
+            self, "ssm_parameters", description="SSM parameter name of each container secret",
+            value={name: parameter.name for name, parameter in secrets.parameters.items()},
+        )

@@ -1,0 +1,62 @@
+"""Shared fixtures. The whole session synthesizes once, in a subprocess: the pytest process never
+imports the provider bindings (about 1 GB and 10-20 s per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import terraform_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ROOT / "environments"
+SHIPPED_WORKSPACES = ("dev", "dev-ci", "prod", "staging")
+SHARED_STACKS = ("bootstrap", "shared")
+
+# jsii prints a banner about Node 20's end of life on every start; it says nothing about our code.
+QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+
+
+def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+             timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `python main.py ARGS` the way a user does."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **QUIET_NODE, **(env or {})}, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shipped stack, synthesized once for the whole session."""
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    result = run_main("synth", "--outdir", str(outdir))
+    assert result.returncode == 0, f"synthesis failed:\n{result.stdout}\n{result.stderr}"
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, dict]:
+    manifest = json.loads((synth_dir / "manifest.json").read_text())
+    return {
+        name: json.loads((synth_dir / "stacks" / name / "cdk.tf.json").read_text())
+        for name in manifest["stacks"]
+    }
+
+
+@pytest.fixture(scope="session")
+def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """CLI config for offline Terraform, and whether the random provider is installed."""
+    mirror = terraform_cli.mirror_dir()
+    terraform_cli.terraform_binary()
+    directory = tmp_path_factory.mktemp("terraform")
+    return {
+        "cli_config": terraform_cli.write_cli_config(directory, mirror),
+        "keep_random": terraform_cli.random_provider_available(mirror),
+        "directory": directory,
+    }

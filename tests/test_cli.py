@@ -1,0 +1,112 @@
+"""The command line: exit codes, every problem printed, nothing written on bad input, and no
+provider bindings imported where nothing is synthesized."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ENVIRONMENTS, ROOT, run_main
+
+
+def copy_environments(tmp_path, **replacements: tuple[str, str]):
+    directory = tmp_path / "environments"
+    shutil.copytree(ENVIRONMENTS, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__", "templates"))
+    for workspace, (old, new) in replacements.items():
+        path = directory / f"{workspace.replace('_', '-')}.toml"
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new))
+    return directory
+
+
+def test_validate_all_shipped_workspaces():
+    result = run_main("validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "valid: dev, dev-ci, prod, staging"
+
+
+def test_validate_accepts_names_and_paths():
+    result = run_main("validate", "dev", "environments/prod.toml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "valid: dev, prod"
+
+
+def test_validate_reports_every_problem_and_exits_nonzero(tmp_path):
+    directory = copy_environments(
+        tmp_path,
+        prod=("multi_az = true", "multi_az = false"),
+        dev=('database_subnets = ["10.0.100.0/24", "10.0.200.0/24"]',
+             'database_subnets = ["10.1.21.0/24", "10.0.200.0/24"]'),
+    )
+    result = run_main("validate", "--environments", str(directory))
+    assert result.returncode == 1
+    assert "dev.toml: network.database_subnets[0] = \"10.1.21.0/24\": lies outside the VPC 10.0.0.0/16" in result.stderr
+    assert "prod.toml: database.multi_az = false" in result.stderr
+    assert "2 problems found; nothing was written." in result.stderr
+
+
+def test_unknown_workspace_is_an_error():
+    result = run_main("validate", "qa")
+    assert result.returncode == 1
+    assert "no workspace named 'qa'" in result.stderr
+
+
+def test_bad_arguments_exit_with_usage_error():
+    result = run_main("synth", "--no-such-option")
+    assert result.returncode == 2
+    assert "unrecognized arguments" in result.stderr
+
+
+def test_invalid_environment_writes_no_output(tmp_path):
+    directory = copy_environments(tmp_path, dev=("log_retention_days = 14", "log_retention_days = 10"))
+    outdir = tmp_path / "cdktf.out"
+    result = run_main("synth", "--environments", str(directory), "--outdir", str(outdir))
+    assert result.returncode == 1
+    assert "observability.log_retention_days = 10" in result.stderr
+    assert not outdir.exists()
+    assert not list(tmp_path.glob(".cdktf.out.*")), "a scratch directory was left behind"
+
+
+def test_invalid_environment_leaves_previous_output_untouched(tmp_path, synth_dir):
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(synth_dir, outdir)
+    before = {path: path.read_bytes() for path in outdir.rglob("*") if path.is_file()}
+    directory = copy_environments(tmp_path, prod=("multi_az = true", "multi_az = false"))
+    result = run_main("synth", "--environments", str(directory), "--outdir", str(outdir))
+    assert result.returncode == 1
+    after = {path: path.read_bytes() for path in outdir.rglob("*") if path.is_file()}
+    assert after == before
+
+
+@pytest.mark.parametrize("argv", [["validate"], ["validate", "prod"]])
+def test_validation_does_not_import_the_bindings(argv):
+    probe = (
+        "import sys, main\n"
+        f"code = main.main({argv!r})\n"
+        "loaded = sorted(name for name in sys.modules if name.startswith(('cdktf', 'jsii', 'constructs')))\n"
+        "print(code, loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("0 []"), result.stdout
+
+
+def test_help_does_not_import_the_bindings():
+    probe = (
+        "import sys, main\n"
+        "try:\n    main.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print([name for name in sys.modules if name.startswith(('cdktf', 'jsii'))])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "synth" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_readme_reference_is_current():
+    from environments.reference import replace_block
+
+    readme = (ROOT / "README.md").read_text()
+    assert replace_block(readme) == readme, "README.md is stale: python -m environments.reference --write README.md"

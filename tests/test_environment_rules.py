@@ -1,0 +1,246 @@
+"""Every validation rule, with a case it must accept and a case it must reject.
+
+Cases edit a copy of a shipped environment file with tomlkit (so the input is real TOML, as a
+user would write it) and load it with the real loader. A rejection must name the file, the
+field, the bad value and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from environments.loader import load_environments
+from environments.problems import InvalidEnvironment
+from tests.conftest import ENVIRONMENTS, SHIPPED_WORKSPACES
+
+Edit = Callable[[dict], None]
+
+
+def load_edited(tmp_path: Path, base: str, edit: Edit, *, filename: str | None = None) -> list[str]:
+    shutil.copy(ENVIRONMENTS / "project.toml", tmp_path / "project.toml")
+    document = tomlkit.parse((ENVIRONMENTS / f"{base}.toml").read_text())
+    edit(document)
+    target = tmp_path / (filename or f"{base}.toml")
+    target.write_text(tomlkit.dumps(document))
+    try:
+        load_environments([str(target)], directory=tmp_path)
+    except InvalidEnvironment as error:
+        return [str(problem) for problem in error.problems]
+    return []
+
+
+def setting(path: str, value: object) -> Edit:
+    def edit(document: dict) -> None:
+        *parents, last = path.split(".")
+        table = document
+        for part in parents:
+            table = table[part]
+        table[last] = value
+    return edit
+
+
+def remove(path: str) -> Edit:
+    def edit(document: dict) -> None:
+        *parents, last = path.split(".")
+        table = document
+        for part in parents:
+            table = table[part]
+        del table[last]
+    return edit
+
+
+def both(*edits: Edit) -> Edit:
+    def edit(document: dict) -> None:
+        for each in edits:
+            each(document)
+    return edit
+
+
+DIGEST = "sha256:" + "a" * 64
+LITELLM_REPO = "ghcr.io/berriai/litellm"
+DESIGN_DOC_VPC = both(  # the layout one design document shipped: a /20 with subnets beyond it
+    setting("network.vpc_cidr", "10.1.0.0/20"),
+    setting("network.public_subnets", ["10.1.1.0/24", "10.1.2.0/24"]),
+    setting("network.private_subnets", ["10.1.11.0/24", "10.1.12.0/24"]),
+    setting("network.database_subnets", ["10.1.21.0/24", "10.1.22.0/24"]),
+)
+
+# (case id, base workspace, edit, field named in the message, fragments the message must contain)
+BAD_CASES = [
+    ("cidr-unparsable", "dev", setting("network.vpc_cidr", "10.0.0.0/33"), "network.vpc_cidr",
+     ['"10.0.0.0/33"', "10.0.0.0/16"]),
+    ("cidr-host-bits", "dev", setting("network.public_subnets", ["10.0.1.5/24", "10.0.2.0/24"]),
+     "network.public_subnets[0]", ['"10.0.1.5/24"', "did you mean 10.0.1.0/24"]),
+    ("cidr-ipv6", "dev", setting("ingress.allowed_cidrs", ["2001:db8::/32"]), "ingress.allowed_cidrs[0]",
+     ["IPv6", "IPv4"]),
+    ("subnet-outside-vpc-design-doc", "dev", DESIGN_DOC_VPC, "network.database_subnets[0]",
+     ['"10.1.21.0/24"', "outside the VPC 10.1.0.0/20", "10.1.15.255", "widen network.vpc_cidr"]),
+    ("subnets-overlap", "dev", setting("network.private_subnets", ["10.0.1.128/25", "10.0.20.0/24"]),
+     "network.private_subnets[0]", ["overlaps network.public_subnets[0]", "must not share addresses"]),
+    ("vpc-too-large", "dev", both(setting("network.vpc_cidr", "10.0.0.0/8")), "network.vpc_cidr",
+     ["/16 to /28"]),
+    ("subnet-too-small", "dev", setting("network.public_subnets", ["10.0.1.0/29", "10.0.2.0/24"]),
+     "network.public_subnets[0]", ["/28 or larger"]),
+    ("one-zone", "dev", both(
+        setting("network.availability_zones", ["eu-west-1a"]),
+        setting("network.public_subnets", ["10.0.1.0/24"]),
+        setting("network.private_subnets", ["10.0.10.0/24"]),
+        setting("network.database_subnets", ["10.0.100.0/24"]),
+    ), "network.availability_zones", ["at least 2 zones", "eu-west-1b"]),
+    ("zone-of-other-region", "dev", setting("network.availability_zones", ["eu-west-1a", "us-east-1b"]),
+     "network.availability_zones", ['"us-east-1b"', "zones look like eu-west-1a"]),
+    ("subnets-per-zone", "dev", setting("network.private_subnets", ["10.0.10.0/24"]), "network.private_subnets",
+     ["1 entries but there are 2 zones", "one subnet per zone"]),
+    ("fargate-cpu", "dev", setting("task.cpu", 3000), "task.cpu", ["= 3000", "256, 512, 1024"]),
+    ("fargate-memory", "dev", setting("task.memory", 5000), "task.memory",
+     ["= 5000", "task.cpu = 2048", "4096 to 16384 in steps of 1024"]),
+    ("containers-exceed-cpu", "dev", setting("task.litellm.cpu", 1536), "task.litellm.cpu",
+     ["= 1536", "2560 CPU units", "exceed the task's 2048"]),
+    ("containers-exceed-memory", "dev", setting("task.ollama.memory", 4096), "task.litellm.memory",
+     ["7168 MiB", "exceed the task's 6144", "raise task.memory"]),
+    ("min-above-max", "dev", setting("task.min_count", 3), "task.min_count",
+     ["= 3", "min_count <= desired_count <= max_count"]),
+    ("desired-outside-range", "dev", setting("task.desired_count", 5), "task.desired_count",
+     ["= 5", "between task.min_count (1) and task.max_count (2)"]),
+    ("max-zero", "dev", both(setting("task.max_count", 0), setting("task.min_count", 0),
+                             setting("task.desired_count", 0)), "task.max_count", ["at least 1 task"]),
+    ("negative-count", "dev", setting("task.min_count", -1), "task.min_count", ["= -1", "greater than or equal to 0"]),
+    ("port-out-of-range", "dev", setting("task.litellm.port", 70000), "task.litellm.port", ["= 70000", "1 to 65535"]),
+    ("ports-clash", "dev", setting("task.ollama.port", 4000), "task.ollama.port", ["= 4000", "another port"]),
+    ("image-malformed", "dev", setting("task.litellm.image", "ghcr.io/berriai/litellm:v1 ; rm -rf /"),
+     "task.litellm.image", ["not a well-formed image reference", "registry/repository:tag"]),
+    ("image-latest-outside-dev", "staging", setting("task.litellm.image", f"{LITELLM_REPO}:latest"),
+     "task.litellm.image", [":latest\"", "tier staging needs a pinned image", "@sha256:"]),
+    ("image-untagged-outside-dev", "dev-ci", setting("task.ollama.image", "ollama/ollama"),
+     "task.ollama.image", ['"ollama/ollama"', "tier ephemeral needs a pinned image"]),
+    ("image-repository-not-allowed", "dev", setting("task.litellm.image", "docker.io/evil/litellm:v1"),
+     "task.litellm.image", ["docker.io/evil/litellm is not allowed", "allowed_image_repositories"]),
+    ("prod-deletion-protection-off", "prod", setting("database.deletion_protection", False),
+     "database.deletion_protection", ["= false", "set database.deletion_protection = true"]),
+    ("prod-single-az-database", "prod", setting("database.multi_az", False), "database.multi_az",
+     ["= false", "set database.multi_az = true"]),
+    ("prod-no-certificate", "prod", remove("ingress.certificate_arn"), "ingress.certificate_arn",
+     ["(not set)", "HTTPS only", "ACM certificate ARN"]),
+    ("prod-no-final-snapshot", "prod", setting("database.skip_final_snapshot", True),
+     "database.skip_final_snapshot", ["set database.skip_final_snapshot = false"]),
+    ("prod-spot", "prod", setting("task.capacity_provider", "FARGATE_SPOT"), "task.capacity_provider",
+     ['"FARGATE_SPOT"', 'set task.capacity_provider = "FARGATE"']),
+    ("prod-alb-unprotected", "prod", setting("ingress.deletion_protection", False), "ingress.deletion_protection",
+     ["set ingress.deletion_protection = true"]),
+    ("prod-no-waf", "prod", setting("ingress.waf", False), "ingress.waf", ["set ingress.waf = true"]),
+    ("log-retention", "dev", setting("observability.log_retention_days", 10), "observability.log_retention_days",
+     ["= 10", "1, 3, 5, 7, 14, 30"]),
+    ("unknown-key-nested", "dev", setting("task.desird_count", 1), "task.desird_count",
+     ["unknown key", "did you mean 'desired_count'?"]),
+    ("unknown-key-top", "dev", setting("regoin", "eu-west-1"), "regoin", ["unknown key", "did you mean 'region'?"]),
+    ("missing-key", "dev", remove("task.capacity_provider"), "task.capacity_provider",
+     ["is required but missing", "FARGATE_SPOT is cheaper"]),
+    ("wrong-type", "dev", setting("database.multi_az", "no"), "database.multi_az",
+     ['"no"', "write true or false"]),
+    ("enum", "dev", setting("network.nat_gateways", "two"), "network.nat_gateways", ['"two"', "'single' or 'per_az'"]),
+    ("certificate-other-region", "staging",
+     setting("ingress.certificate_arn",
+             "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"),
+     "ingress.certificate_arn", ["its own region", "eu-west-1"]),
+    ("certificate-not-arn", "staging", setting("ingress.certificate_arn", "my-cert"), "ingress.certificate_arn",
+     ['"my-cert"', "should match pattern"]),
+    ("geo-block-without-waf", "dev", setting("ingress.geo_block", ["KP"]), "ingress.geo_block",
+     ["set ingress.waf = true"]),
+    ("storage-ceiling", "dev", setting("database.max_allocated_storage_gb", 10), "database.max_allocated_storage_gb",
+     ["= 10", "at or above the initial size"]),
+    ("idle-timeout", "dev", setting("ingress.idle_timeout_seconds", 60), "ingress.idle_timeout_seconds",
+     ["= 60", "greater than or equal to 300"]),
+    ("region", "dev", setting("region", "europe"), "region", ['"europe"', "eu-west-1"]),
+]
+
+GOOD_CASES = [
+    ("subnet-at-vpc-edge", "dev", setting("network.database_subnets", ["10.0.100.0/24", "10.0.255.0/24"])),
+    ("smallest-subnets", "dev", both(
+        setting("network.vpc_cidr", "10.0.0.0/16"), setting("network.public_subnets", ["10.0.0.0/28", "10.0.0.16/28"]),
+    )),
+    ("three-zones", "prod", lambda document: None),
+    ("fargate-boundary", "dev", both(setting("task.cpu", 4096), setting("task.memory", 30720))),
+    ("containers-fill-task-exactly", "dev", lambda document: None),
+    ("counts-equal", "dev", both(setting("task.min_count", 2), setting("task.desired_count", 2),
+                                 setting("task.max_count", 2))),
+    ("scale-to-zero-floor", "dev", both(setting("task.min_count", 0), setting("task.desired_count", 0))),
+    ("latest-in-dev", "dev", setting("task.litellm.image", f"{LITELLM_REPO}:latest")),
+    ("untagged-in-dev", "dev", setting("task.litellm.image", LITELLM_REPO)),
+    ("digest-only-outside-dev", "staging", setting("task.litellm.image", f"{LITELLM_REPO}@{DIGEST}")),
+    ("port-max", "dev", setting("task.ollama.port", 65535)),
+    ("longest-retention", "dev", setting("observability.log_retention_days", 3653)),
+    ("geo-block-with-waf", "staging", setting("ingress.geo_block", ["KP", "IR"])),
+    ("idle-timeout-boundary", "dev", setting("ingress.idle_timeout_seconds", 300)),
+    ("no-providers", "staging", remove("providers")),
+]
+
+
+@pytest.mark.parametrize("case_id, base, edit, field, fragments", BAD_CASES, ids=[case[0] for case in BAD_CASES])
+def test_rule_rejects(case_id, base, edit, field, fragments, tmp_path):
+    problems = load_edited(tmp_path, base, edit)
+    assert problems, f"{case_id}: the edited {base}.toml was accepted"
+    about_field = [line for line in problems if line.startswith(f"{base}.toml: {field}") or
+                   f"/{base}.toml: {field}" in line]
+    assert about_field, f"no problem names {field}:\n" + "\n".join(problems)
+    for fragment in fragments:
+        assert any(fragment in line for line in about_field), f"{fragment!r} missing from:\n" + "\n".join(about_field)
+
+
+@pytest.mark.parametrize("case_id, base, edit", GOOD_CASES, ids=[case[0] for case in GOOD_CASES])
+def test_rule_accepts(case_id, base, edit, tmp_path):
+    assert load_edited(tmp_path, base, edit) == []
+
+
+@pytest.mark.parametrize("workspace", SHIPPED_WORKSPACES)
+def test_shipped_environment_is_valid(workspace):
+    environments = load_environments([workspace])
+    assert environments.names() == [workspace]
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path):
+    problems = load_edited(tmp_path, "prod", both(
+        setting("database.multi_az", False), setting("database.deletion_protection", False),
+        remove("ingress.certificate_arn"),
+    ))
+    fields = {line.split(": ")[1].split(" = ")[0] for line in problems}
+    assert {"database.multi_az", "database.deletion_protection", "ingress.certificate_arn"} <= fields
+
+
+@pytest.mark.parametrize("filename, fragment", [
+    ("Dev_Test.toml", "must match [a-z][a-z0-9-]*"),
+    ("shared.toml", "names a shared stack"),
+    ("a-very-long-workspace-name.toml", "longer than 24 characters"),
+])
+def test_workspace_name_rules(filename, fragment, tmp_path):
+    problems = load_edited(tmp_path, "dev", lambda document: None, filename=filename)
+    assert any(line.startswith(f"{filename}: (file name)") and fragment in line for line in problems) or \
+        any(f"/{filename}: (file name)" in line and fragment in line for line in problems), problems
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path):
+    shutil.copy(ENVIRONMENTS / "project.toml", tmp_path / "project.toml")
+    broken = tmp_path / "dev.toml"
+    broken.write_text((ENVIRONMENTS / "dev.toml").read_text().replace('tier = "development"', "tier = development"))
+    with pytest.raises(InvalidEnvironment) as error:
+        load_environments([str(broken)], directory=tmp_path)
+    assert "dev.toml" in str(error.value) and "not valid TOML" in str(error.value) and "line" in str(error.value)
+
+
+def test_project_file_is_validated(tmp_path):
+    project = (ENVIRONMENTS / "project.toml").read_text().replace('"123456789012"', '"12345"', 1)
+    (tmp_path / "project.toml").write_text(project)
+    shutil.copy(ENVIRONMENTS / "dev.toml", tmp_path / "dev.toml")
+    with pytest.raises(InvalidEnvironment) as error:
+        load_environments(directory=tmp_path)
+    assert 'project.toml: aws_account_id = "12345"' in str(error.value)
+
+
+def test_unknown_workspace_lists_known_ones():
+    with pytest.raises(InvalidEnvironment) as error:
+        load_environments(["qa"])
+    assert "no workspace named 'qa'" in str(error.value) and "dev, dev-ci, prod, staging" in str(error.value)

@@ -1,0 +1,276 @@
+"""Assertions on the synthesized Terraform JSON of every stack."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from environments.loader import load_environments
+from tests.conftest import SHARED_STACKS, SHIPPED_WORKSPACES, run_main
+
+REFERENCE = re.compile(r"^\$\{aws_ssm_parameter\.([A-Za-z0-9_]+)\.arn\}$")
+SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL", re.IGNORECASE)
+
+
+def resources(stack: dict, resource_type: str) -> dict:
+    return stack["resource"].get(resource_type, {})
+
+
+def only(stack: dict, resource_type: str) -> dict:
+    found = resources(stack, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def containers(stack: dict) -> dict[str, dict]:
+    definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    return {container["name"]: container for container in definitions}
+
+
+def workspace(name: str):
+    return load_environments([name]).workspaces[0]
+
+
+def test_manifest_lists_every_stack(stacks):
+    assert sorted(stacks) == sorted(SHARED_STACKS + SHIPPED_WORKSPACES)
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_task_has_litellm_and_ollama_and_waits_for_the_model(name, stacks):
+    found = containers(stacks[name])
+    assert set(found) == {"litellm", "ollama"}
+    litellm, ollama = found["litellm"], found["ollama"]
+    assert litellm["dependsOn"] == [{"containerName": "ollama", "condition": "HEALTHY"}]
+    model = workspace(name).settings.task.ollama.model
+    assert ollama["healthCheck"]["command"] == ["CMD", "ollama", "show", model]
+    assert 2 <= ollama["startTimeout"] <= 120
+    assert litellm["portMappings"][0]["containerPort"] == 4000
+    assert "127.0.0.1:4000/health/liveliness" in " ".join(litellm["healthCheck"]["command"])
+    assert not any(container.get("privileged") for container in found.values())
+    prefixes = {c["logConfiguration"]["options"]["awslogs-stream-prefix"] for c in found.values()}
+    groups = {c["logConfiguration"]["options"]["awslogs-group"] for c in found.values()}
+    assert prefixes == {"litellm", "ollama"} and len(groups) == 2
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_secrets_reach_the_container_by_reference_only(name, stacks):
+    stack = stacks[name]
+    parameters = resources(stack, "aws_ssm_parameter")
+    litellm = containers(stack)["litellm"]
+    assert litellm["secrets"], "litellm gets no secrets"
+    for secret in litellm["secrets"]:
+        match = REFERENCE.match(secret["valueFrom"])
+        assert match, f"{secret['name']} is not an SSM parameter reference: {secret['valueFrom']}"
+        parameter = parameters[match.group(1)]
+        assert parameter["type"] == "SecureString"
+        assert parameter["key_id"].startswith("${aws_kms_key.")
+        assert parameter["name"].startswith(f"/litellm/{name}/")
+    for container in containers(stack).values():
+        for variable in container["environment"]:
+            assert not SECRET_NAMES.search(variable["name"]), f"{variable['name']} is a plain environment value"
+    expected = {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL"} | {
+        f"{provider.upper()}_API_KEY" for provider in workspace(name).settings.providers.with_api_keys()
+    }
+    assert {secret["name"] for secret in litellm["secrets"]} == expected
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_secret_values_are_generated_or_variables_never_literals(name, stacks):
+    stack = stacks[name]
+    for parameter in resources(stack, "aws_ssm_parameter").values():
+        literal = re.sub(r"\$\{[^}]+\}", "", parameter["value"])
+        assert literal in {"", "sk-"} or literal.startswith("postgresql://litellm:@:"), parameter["value"]
+    master = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"].endswith("master_key"))
+    assert master["value"].startswith("sk-${random_password.")
+    for variable in stack.get("variable", {}).values():
+        assert variable["sensitive"] is True and "default" not in variable
+
+
+def test_no_secret_material_anywhere_in_the_output(synth_dir):
+    text = "\n".join(path.read_text() for path in synth_dir.rglob("*.json"))
+    assert not re.search(r"sk-[A-Za-z0-9]{16,}", text)
+    assert not re.search(r"AKIA[0-9A-Z]{16}", text)
+    assert not re.search(r'"password"\s*:\s*"(?!\$\{)', text)
+    assert "BEGIN RSA PRIVATE KEY" not in text and "BEGIN PRIVATE KEY" not in text
+
+
+def test_backends_share_one_bucket_with_distinct_keys(stacks):
+    backends = {name: stack["terraform"]["backend"] for name, stack in stacks.items()}
+    assert list(backends["bootstrap"]) == ["local"]
+    remote = {name: backend["s3"] for name, backend in backends.items() if name != "bootstrap"}
+    assert len({backend["bucket"] for backend in remote.values()}) == 1
+    assert len({backend["key"] for backend in remote.values()}) == len(remote)
+    for name, backend in remote.items():
+        assert backend["key"] == f"litellm/{name}/terraform.tfstate"
+        assert backend["encrypt"] is True and backend["dynamodb_table"] and backend["kms_key_id"]
+
+
+@pytest.mark.parametrize("name", SHARED_STACKS + SHIPPED_WORKSPACES)
+def test_provider_is_pinned_to_the_account_and_tags_everything(name, stacks):
+    provider = stacks[name]["provider"]["aws"][0]
+    assert provider["allowed_account_ids"] == ["123456789012"]
+    tags = provider["default_tags"][0]["tags"]
+    assert tags["Project"] == "litellm" and tags["ManagedBy"] == "cdktf"
+    if name in SHIPPED_WORKSPACES:
+        assert tags["Workspace"] == name
+
+
+@pytest.mark.parametrize("name", SHARED_STACKS + SHIPPED_WORKSPACES)
+def test_resource_names_are_unique_across_types(name, stacks):
+    """checkov reports some findings by resource name only."""
+    names = [resource for by_type in stacks[name]["resource"].values() for resource in by_type]
+    duplicates = {resource for resource in names if names.count(resource) > 1}
+    assert not duplicates
+
+
+def test_prod_settings(stacks):
+    prod = stacks["prod"]
+    database = only(prod, "aws_db_instance")
+    assert database["deletion_protection"] is True and database["multi_az"] is True
+    assert database["skip_final_snapshot"] is False and database["final_snapshot_identifier"]
+    assert database["storage_encrypted"] is True and database["publicly_accessible"] is False
+    assert database["performance_insights_enabled"] is True
+    alb = only(prod, "aws_lb")
+    assert alb["enable_deletion_protection"] is True
+    listeners = {body["port"]: body for body in resources(prod, "aws_lb_listener").values()}
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    redirect = listeners[80]["default_action"][0]
+    assert redirect["type"] == "redirect" and redirect["redirect"]["status_code"] == "HTTP_301"
+    assert resources(prod, "aws_wafv2_web_acl_association")
+    assert len(resources(prod, "aws_nat_gateway")) == 3
+    service = only(prod, "aws_ecs_service")
+    assert service["capacity_provider_strategy"][0]["capacity_provider"] == "FARGATE"
+
+
+def test_dev_settings(stacks):
+    dev = stacks["dev"]
+    assert only(dev, "aws_db_instance")["deletion_protection"] is False
+    assert only(dev, "aws_lb")["enable_deletion_protection"] is False
+    listener = only(dev, "aws_lb_listener")
+    assert listener["port"] == 80 and listener["default_action"][0]["type"] == "forward"
+    assert not resources(dev, "aws_wafv2_web_acl")
+    assert len(resources(dev, "aws_nat_gateway")) == 1
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_load_balancer_and_target_group(name, stacks):
+    alb = only(stacks[name], "aws_lb")
+    assert alb["drop_invalid_header_fields"] is True and alb["idle_timeout"] >= 300 and alb["internal"] is False
+    target_group = only(stacks[name], "aws_lb_target_group")
+    assert target_group["target_type"] == "ip" and target_group["port"] == 4000
+    assert target_group["health_check"]["path"] == "/health/liveliness"
+    assert target_group["deregistration_delay"] == "30"
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_service_runs_privately_with_rollback_and_autoscaling(name, stacks):
+    stack = stacks[name]
+    service = only(stack, "aws_ecs_service")
+    network = service["network_configuration"]
+    assert network["assign_public_ip"] is False
+    assert all("private_subnet" in subnet for subnet in network["subnets"])
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["deployment_minimum_healthy_percent"] == 100 and service["deployment_maximum_percent"] == 200
+    assert service["health_check_grace_period_seconds"] >= 60
+    assert service["lifecycle"]["ignore_changes"] == ["desired_count"]
+    targets = {
+        body["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"]["predefined_metric_type"]:
+        body["target_tracking_scaling_policy_configuration"]["target_value"]
+        for body in resources(stack, "aws_appautoscaling_policy").values()
+    }
+    assert targets == {"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": 80,
+                       "ALBRequestCountPerTarget": 1000}
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_database_tier_has_no_route_out(name, stacks):
+    stack = stacks[name]
+    database_tables = {key for key in resources(stack, "aws_route_table") if "database" in key}
+    assert len(database_tables) == 1
+    table = next(iter(database_tables))
+    routes = resources(stack, "aws_route").values()
+    assert not [route for route in routes if table in route["route_table_id"]]
+    assert "route" not in resources(stack, "aws_route_table")[table]
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_security_group_chain(name, stacks):
+    stack = stacks[name]
+    ingress = list(resources(stack, "aws_vpc_security_group_ingress_rule").values())
+    allowed = set(workspace(name).settings.ingress.allowed_cidrs)
+
+    def group(rule: dict) -> str:
+        return rule["security_group_id"].split(".")[1]
+
+    for rule in ingress:
+        target = group(rule)
+        if "cidr_ipv4" in rule:
+            assert target in {"security_groups_alb_security_group", "network_endpoints_security_group"}, rule
+            if target == "security_groups_alb_security_group":
+                assert rule["cidr_ipv4"] in allowed and rule["from_port"] in {80, 443}
+        else:
+            source = rule["referenced_security_group_id"].split(".")[1]
+            expected_source = {
+                "security_groups_ecs_security_group": "security_groups_alb_security_group",
+                "security_groups_database_security_group": "security_groups_ecs_security_group",
+                "security_groups_efs_security_group": "security_groups_ecs_security_group",
+            }[target]
+            assert source == expected_source, rule
+    ports = {group(rule): rule["from_port"] for rule in ingress if "referenced_security_group_id" in rule}
+    assert ports["security_groups_ecs_security_group"] == 4000
+    assert ports["security_groups_database_security_group"] == 5432
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_execution_role_reads_only_its_workspace(name, stacks):
+    stack = stacks[name]
+    policy = json.loads(next(
+        body["policy"] for body in resources(stack, "aws_iam_role_policy").values() if body["name"] == "task-execution"
+    ))
+    statements = {statement["Sid"]: statement for statement in policy["Statement"]}
+    assert statements["ReadWorkspaceSecrets"]["Resource"] == \
+        f"arn:aws:ssm:eu-west-1:123456789012:parameter/litellm/{name}/*"
+    assert statements["ReadWorkspaceSecrets"]["Action"] == ["ssm:GetParameters"]
+    assert statements["DecryptWorkspaceSecrets"]["Resource"] == "${aws_kms_key.workspace_key_key.arn}"
+    assert only(stack, "aws_kms_key")["enable_key_rotation"] is True
+
+
+def test_bootstrap_creates_a_hardened_backend(stacks):
+    bootstrap = stacks["bootstrap"]
+    table = only(bootstrap, "aws_dynamodb_table")
+    assert table["hash_key"] == "LockID" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["point_in_time_recovery"]["enabled"] is True
+    assert only(bootstrap, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    block = only(bootstrap, "aws_s3_bucket_public_access_block")
+    assert all(block[key] is True for key in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                              "restrict_public_buckets"))
+    encryption = only(bootstrap, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    policy = json.loads(only(bootstrap, "aws_s3_bucket_policy")["policy"])
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_shared_stack_ecr_repositories(stacks):
+    repositories = resources(stacks["shared"], "aws_ecr_repository")
+    assert {body["name"] for body in repositories.values()} == {"litellm/litellm", "litellm/ollama"}
+    for body in repositories.values():
+        assert body["image_tag_mutability"] == "IMMUTABLE"
+        assert body["image_scanning_configuration"]["scan_on_push"] is True
+    assert len(resources(stacks["shared"], "aws_ecr_lifecycle_policy")) == 2
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_useful_outputs(name, stacks):
+    assert {"url", "alb_dns_name", "cluster_name", "service_name", "ssm_parameters"} <= set(stacks[name]["output"])
+
+
+def test_synthesis_is_deterministic(synth_dir, tmp_path):
+    outdir = tmp_path / "again"
+    result = run_main("synth", "dev", "--outdir", str(outdir))
+    assert result.returncode == 0, result.stderr
+    for stack in ("bootstrap", "shared", "dev"):
+        first = (synth_dir / "stacks" / stack / "cdk.tf.json").read_bytes()
+        assert (outdir / "stacks" / stack / "cdk.tf.json").read_bytes() == first, stack
