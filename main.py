@@ -18,6 +18,7 @@ from pathlib import Path
 
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
+from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
 DEFAULT_OUTDIR = "cdktf.out"
 EXIT_INVALID = 1
@@ -39,6 +40,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="workspaces to synthesize besides the shared stacks (default: all)")
     synth.add_argument("--outdir", default=None,
                        help=f"output directory (default: $CDKTF_OUTDIR or {DEFAULT_OUTDIR})")
+    synth.add_argument("--endpoint-url", default=None, metavar="URL",
+                       help="also write overrides that send every stack to a local AWS API on a loopback "
+                            "address (moto, LocalStack), e.g. http://127.0.0.1:5000; without it, such "
+                            "overrides are removed")
     _environments_option(synth)
 
     validate = commands.add_parser("validate", help="check environment files; exit 1 on any problem")
@@ -72,6 +77,12 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_synth(args: argparse.Namespace) -> int:
+    if args.endpoint_url is not None:
+        try:
+            loopback_url(args.endpoint_url)
+        except EndpointError as error:
+            print(error, file=sys.stderr)
+            return EXIT_INVALID
     environments = load(args.workspaces, args.environments)
     if environments is None:
         return EXIT_INVALID
@@ -79,7 +90,11 @@ def command_synth(args: argparse.Namespace) -> int:
 
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
     stacks = synthesize(environments, outdir)
+    overrides = write_overrides(outdir, args.endpoint_url)
     print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
+    if overrides:
+        print(f"every stack points at {args.endpoint_url} ({OVERRIDE_FILE}); synthesize again without "
+              "--endpoint-url before a real deploy")
     return 0
 
 

@@ -204,8 +204,8 @@ class Ingress(Strict):
         pattern=r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}",
     )
     waf: bool = Field(
-        description="Associate a WAFv2 web ACL (AWS managed IP reputation, common and known-bad-"
-        "inputs rules, a per-IP rate limit) with the ALB, with logging."
+        description="Associate a WAFv2 web ACL (AWS managed IP reputation, anonymous IP, common and "
+        "known-bad-inputs rules, a per-IP rate limit) with the ALB, with logging."
     )
     waf_rate_limit: int = Field(
         default=2000, ge=limits.WAF_RATE_LIMIT[0], le=limits.WAF_RATE_LIMIT[1],
@@ -300,7 +300,7 @@ class Database(Strict):
     deletion_protection: bool = Field(description="RDS deletion protection. Required in production.")
     backup_retention_days: int = Field(
         default=7, ge=limits.RDS_BACKUP_RETENTION_DAYS[0], le=limits.RDS_BACKUP_RETENTION_DAYS[1],
-        description="Automated backup retention (days), taken 03:00-04:00 UTC.",
+        description="Automated backup retention (days), taken 03:00-03:59 UTC.",
     )
     skip_final_snapshot: bool = Field(
         description="Skip the final snapshot when the database is destroyed. Not in production."

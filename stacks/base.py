@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from environments.model import Project
 
-_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
-
 
 class ProjectStack(TerraformStack):
-    """A stack whose resource addresses are the construct path (aws_lb.load_balancer_alb), not
-    path plus hash: plans, checkov findings and allowlists stay readable and stable."""
-
-    def _allocate_logical_id(self, element) -> str:  # jsii name: allocateLogicalId
-        parts = element.node.path.split("/")[1:]
-        return _NOT_IDENTIFIER.sub("_", "_".join(parts))
+    """Base of every stack. Resource addresses are made readable after synthesis
+    (stacks/addresses.py), which is much cheaper than overriding allocateLogicalId."""
 
     def aws_provider(self, *, project: Project, region: str, tags: dict[str, str]) -> AwsProvider:
         return AwsProvider(

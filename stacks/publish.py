@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from environments.loader import Environments
+from stacks import addresses
 from stacks.app import build_app
 
 MANIFEST = "manifest.json"
@@ -27,6 +28,9 @@ def synthesize(environments: Environments, outdir: Path) -> list[str]:
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(environments, outdir=str(scratch)).synth()
+        for stack_file in scratch.glob(f"stacks/*/{STACK_FILE}"):
+            document = addresses.rename(json.loads(stack_file.read_text()))
+            stack_file.write_text(json.dumps(document, indent=2) + "\n")
         return _publish(scratch, outdir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

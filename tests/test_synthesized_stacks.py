@@ -173,6 +173,7 @@ def test_service_runs_privately_with_rollback_and_autoscaling(name, stacks):
     assert network["assign_public_ip"] is False
     assert all("private_subnet" in subnet for subnet in network["subnets"])
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["platform_version"] == "LATEST" and service["enable_execute_command"] is False
     assert service["deployment_minimum_healthy_percent"] == 100 and service["deployment_maximum_percent"] == 200
     assert service["health_check_grace_period_seconds"] >= 60
     assert service["lifecycle"]["ignore_changes"] == ["desired_count"]

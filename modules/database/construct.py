@@ -17,7 +17,8 @@ from modules.observability.log_group import encrypted_log_group
 
 DATABASE_NAME = "litellm"
 USERNAME = "litellm"
-BACKUP_WINDOW = "03:00-04:00"
+# RDS refuses windows that touch: 03:00-04:00 with sun:04:00-05:00 "overlap" at 04:00.
+BACKUP_WINDOW = "03:00-03:59"
 MAINTENANCE_WINDOW = "sun:04:00-sun:05:00"
 EXPORTED_LOGS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_SECONDS = 60

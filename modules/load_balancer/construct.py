@@ -49,6 +49,10 @@ REDACTED_HEADERS = ("authorization", "api-key", "x-api-key", "x-litellm-api-key"
 # (priority, AWS managed rule group, rules switched to count-only with the reason)
 MANAGED_RULE_GROUPS: tuple[tuple[int, str, dict[str, str]], ...] = (
     (10, "AWSManagedRulesAmazonIpReputationList", {}),
+    (15, "AWSManagedRulesAnonymousIpList", {
+        # API clients run on cloud servers; Tor, VPN and proxy anonymizers stay blocked.
+        "HostingProviderIPList": "callers of an LLM API are mostly servers in cloud providers",
+    }),
     (20, "AWSManagedRulesCommonRuleSet", {
         # Prompts are often larger than the 8 KB body limit of this rule.
         "SizeRestrictions_BODY": "LLM prompts routinely exceed 8 KB",

@@ -1,0 +1,58 @@
+"""Tools whose pins clash with the project's (checkov pins old boto3/botocore/packaging; litellm
+brings its own pydantic and openai stacks) live in virtualenvs of their own under .cache/tools.
+
+    python -m tests.tools install [NAME...]   create them (the test suite also does on first use)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS_DIR = ROOT / ".cache" / "tools"
+TOOLS: dict[str, list[str]] = {
+    "checkov": ["checkov==3.3.30"],
+    "litellm": ["litellm[proxy]==1.80.11"],
+}
+
+
+def tool_dir(name: str) -> Path:
+    return TOOLS_DIR / name
+
+
+def tool_python(name: str) -> Path:
+    """The tool's virtualenv interpreter; the virtualenv is created when missing."""
+    directory = tool_dir(name)
+    python = directory / "bin" / "python"
+    marker = directory / ".installed"
+    wanted = "\n".join(TOOLS[name])
+    if marker.is_file() and marker.read_text() == wanted:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(directory)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *TOOLS[name]],
+        check=True,
+    )
+    marker.write_text(wanted)
+    return python
+
+
+def tool_executable(name: str, executable: str | None = None) -> Path:
+    tool_python(name)
+    return tool_dir(name) / "bin" / (executable or name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Create the tool virtualenvs under .cache/tools.")
+    parser.add_argument("command", choices=["install"])
+    parser.add_argument("names", nargs="*", choices=[*TOOLS, []], default=list(TOOLS))
+    args = parser.parse_args()
+    for name in args.names or list(TOOLS):
+        print(f"{name}: {tool_python(name)}")
+
+
+if __name__ == "__main__":
+    main()
