@@ -362,6 +362,57 @@ class Providers(Strict):
         return [name for name in ("openai", "anthropic", "azure") if getattr(self, name) is not None]
 
 
+# LiteLLM content-filter patterns for personal data and credentials (names of LiteLLM's prebuilt
+# patterns; a test checks each exists in the pinned LiteLLM release).
+PiiPattern = Literal[
+    "us_ssn", "us_ssn_no_dash", "email", "us_phone", "credit_card", "visa", "mastercard", "amex", "discover",
+    "aws_access_key", "aws_secret_key", "github_token", "slack_token", "generic_api_key", "passport_us",
+    "passport_uk", "passport_germany", "passport_france", "passport_netherlands", "passport_canada",
+    "passport_india", "passport_australia", "ipv4", "ipv6",
+]
+DEFAULT_PII_PATTERNS: list[str] = [
+    "us_ssn", "email", "us_phone", "credit_card", "aws_access_key", "aws_secret_key", "github_token",
+    "slack_token", "generic_api_key",
+]
+
+
+class Guardrails(Strict):
+    pii_pre_call: bool = Field(
+        default=True, description="Scan prompts for personal data and credentials before any model sees them."
+    )
+    pii_post_call: bool = Field(
+        default=True, description="Scan model responses for personal data and credentials before the client does."
+    )
+    action: Literal["MASK", "BLOCK"] = Field(
+        default="MASK", description="`MASK` replaces what matched; `BLOCK` refuses the request or response."
+    )
+    patterns: list[PiiPattern] = Field(
+        default=DEFAULT_PII_PATTERNS, min_length=1,
+        description="LiteLLM prebuilt patterns the guardrails look for.",
+    )
+
+
+class Cache(Strict):
+    host: str = Field(
+        description="Redis (ElastiCache) host in the VPC, shared by all tasks for rate limits and caching. "
+        "Its password comes from TF_VAR_redis_password.",
+        pattern=r"[A-Za-z0-9.-]+",
+    )
+    port: Port = Field(default=6379, description="Redis port; tasks may reach it inside the VPC only.")
+    tls: bool = Field(default=True, description="Connect with TLS (ElastiCache in-transit encryption).")
+
+
+class LiteLLMSettings(Strict):
+    request_timeout_seconds: int = Field(
+        default=300, ge=1, le=limits.ALB_IDLE_TIMEOUT[1],
+        description="Upper bound of one model call; at most ingress.idle_timeout_seconds, or the load balancer "
+        "cuts the connection first.",
+    )
+    num_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed model call.")
+    guardrails: Guardrails = Field(default=Guardrails(), description="PII guardrails (LiteLLM content filter).")
+    cache: Cache | None = Field(default=None, description="Shared Redis for router state and response cache.")
+
+
 class WorkspaceSettings(Strict):
     """The content of one workspace file."""
 
@@ -379,4 +430,7 @@ class WorkspaceSettings(Strict):
     database: Database = Field(description="RDS PostgreSQL.")
     observability: Observability = Field(description="Logs, Container Insights and alarms.")
     providers: Providers = Field(default=Providers(), description="Cloud model providers.")
+    litellm: LiteLLMSettings = Field(
+        default=LiteLLMSettings(), description="LiteLLM proxy behaviour: timeouts, retries, guardrails, cache."
+    )
 

@@ -111,6 +111,15 @@ def ingress(workspace: Workspace) -> Iterator[Violation]:
                "geo blocking is a WAF rule; set ingress.waf = true or remove geo_block")
 
 
+def timeouts(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    idle = settings.ingress.idle_timeout_seconds
+    if settings.litellm.request_timeout_seconds > idle:
+        yield ("litellm.request_timeout_seconds", settings.litellm.request_timeout_seconds,
+               f"is longer than the load balancer's idle timeout ({idle} s), which would cut the connection first; "
+               f"lower it to {idle} or raise ingress.idle_timeout_seconds")
+
+
 def task_size(workspace: Workspace) -> Iterator[Violation]:
     task = workspace.settings.task
     allowed_memory = limits.FARGATE_TASK_MEMORY.get(task.cpu)
@@ -197,7 +206,7 @@ def _ranges(values: frozenset[int]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    workspace_name, availability_zones, cidr_layout, ingress, task_size, task_counts, images,
+    workspace_name, availability_zones, cidr_layout, ingress, timeouts, task_size, task_counts, images,
     startup_timing, database, production,
 )
 

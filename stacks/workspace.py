@@ -9,6 +9,8 @@ from cdktf import TerraformOutput
 from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
+from environments import litellm_config
+from environments.secret_inputs import DATABASE_URL, secret_variables
 from environments.workspace import Workspace
 from modules import policies
 from modules.aws import AwsContext
@@ -19,7 +21,7 @@ from modules.iam.construct import TaskRoles
 from modules.load_balancer.construct import LoadBalancer
 from modules.network.construct import Network
 from modules.observability.construct import MonitoredResources, Observability
-from modules.secrets.construct import DATABASE_URL, Secrets, WorkspaceKey
+from modules.secrets.construct import Secrets, WorkspaceKey
 from modules.security_groups.construct import SecurityGroups
 from stacks.backend import s3_backend
 from stacks.base import ProjectStack
@@ -58,10 +60,12 @@ class WorkspaceStack(ProjectStack):
             self, "security_groups", prefix=prefix, vpc_id=network.vpc.id,
             allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.certificate_arn is not None,
             litellm_port=settings.task.litellm.port, database_port=settings.database.port, model_cache=pull,
+            cache_port=settings.litellm.cache.port if settings.litellm.cache else None,
+            vpc_cidr=settings.network.vpc_cidr,
         )
         secrets = Secrets(
             self, "secrets", ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
-            api_key_providers=settings.providers.with_api_keys(),
+            variables=secret_variables(settings),
             protect_salt_key=settings.database.deletion_protection,
         )
         database = Database(
@@ -101,7 +105,7 @@ class WorkspaceStack(ProjectStack):
             load_balancer=load_balancer.alb, target_group=load_balancer.target_group,
             listener=load_balancer.listener, roles=roles,
             secrets={name: parameter.arn for name, parameter in secrets.parameters.items()},
-            config=None, litellm_environment={}, kms_key_arn=key.arn,
+            config_content=litellm_config.render(workspace), kms_key_arn=key.arn,
         )
         Observability(
             self, "observability", prefix=prefix, region=settings.region, kms_key_arn=key.arn,

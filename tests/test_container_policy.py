@@ -11,6 +11,7 @@ import tomllib
 import pytest
 
 from environments.loader import load_environments
+from environments.secret_inputs import container_secret_names
 from tests.conftest import ROOT, SHIPPED_WORKSPACES
 
 EXCEPTIONS = {
@@ -18,7 +19,8 @@ EXCEPTIONS = {
     for entry in tomllib.loads((ROOT / ".ci" / "policy-allowlist.toml").read_text())["container"]
     for delivery in entry["delivery"]
 }
-SECRET_LOOKING = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL|DATABASE_URL)", re.IGNORECASE)
+SECRET_LOOKING = re.compile(r"(API_KEY|MASTER_KEY|SALT_KEY|PRIVATE_KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL|DATABASE_URL)",
+                            re.IGNORECASE)
 
 
 def containers(stack: dict) -> list[dict]:
@@ -37,7 +39,9 @@ def test_container_settings(name, stacks):
         user = container.get("user", "root")
         if user in {"root", "0", "0:0"}:
             assert (label, "user", delivery) in EXCEPTIONS, f"{label} runs as root without a reason"
+        secret_names = container_secret_names(load_environments([name]).workspaces[0].settings)
         for variable in container.get("environment", []):
+            assert variable["name"] not in secret_names, f"{label}: {variable['name']} is a secret"
             assert not SECRET_LOOKING.search(variable["name"]), f"{label}: {variable['name']} belongs in secrets"
         for capability in container.get("linuxParameters", {}).get("capabilities", {}).get("add", []):
             pytest.fail(f"{label} adds capability {capability}")

@@ -156,6 +156,14 @@ BAD_CASES = [
     ("idle-timeout", "dev", setting("ingress.idle_timeout_seconds", 60), "ingress.idle_timeout_seconds",
      ["= 60", "greater than or equal to 300"]),
     ("region", "dev", setting("region", "europe"), "region", ['"europe"', "eu-west-1"]),
+    ("pull-cannot-fit-start-timeout", "dev", setting("task.ollama.model_size_mb", 4920), "task.ollama.model_size_mb",
+     ["= 4920", "cold `pull`", "at most 120 s on Fargate (startTimeout)", 'model_delivery = "baked"']),
+    ("baked-model-exceeds-task-storage", "prod", setting("task.ollama.model_size_mb", 200000),
+     "task.ollama.model_size_mb", ["Fargate allows at most 200 GiB", "smaller model"]),
+    ("request-timeout-over-idle-timeout", "dev", setting("litellm", {"request_timeout_seconds": 600}),
+     "litellm.request_timeout_seconds", ["= 600", "idle timeout (300 s)", "raise ingress.idle_timeout_seconds"]),
+    ("unknown-pii-pattern", "dev", setting("litellm", {"guardrails": {"patterns": ["ssn"]}}),
+     "litellm.guardrails.patterns[0]", ['"ssn"', "'us_ssn'"]),
 ]
 
 GOOD_CASES = [
@@ -177,6 +185,11 @@ GOOD_CASES = [
     ("geo-block-with-waf", "staging", setting("ingress.geo_block", ["KP", "IR"])),
     ("idle-timeout-boundary", "dev", setting("ingress.idle_timeout_seconds", 300)),
     ("no-providers", "staging", remove("providers")),
+    ("baked-large-model", "prod", setting("task.ollama.model_size_mb", 40000)),
+    ("pull-large-model-on-a-fast-link", "dev", both(setting("task.ollama.model_size_mb", 4920),
+                                                    setting("task.ollama.pull_throughput_mb_per_s", 200))),
+    ("request-timeout-with-longer-idle-timeout", "dev", both(setting("ingress.idle_timeout_seconds", 900),
+                                                             setting("litellm", {"request_timeout_seconds": 900}))),
 ]
 
 

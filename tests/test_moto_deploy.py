@@ -39,6 +39,9 @@ MOTO_LIMITATIONS = {
 MOTO_UNSUPPORTED = {
     "aws_efs_backup_policy.ecs_model_cache_backup_policy":
         "moto 5.2.5 implements EFS DescribeBackupPolicy but not PutBackupPolicy; the provider waits for ever",
+    "aws_s3_bucket_policy.ecs_config_policy":
+        "moto 5.2.5 treats a Deny statement whose Condition is not met as a denial, so this TLS-only policy "
+        "would refuse the config object's PutObject (and every read) even over HTTPS",
 }
 
 # Attributes moto does not round-trip, so a re-plan after apply shows them changed although

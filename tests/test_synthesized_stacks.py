@@ -11,7 +11,7 @@ from environments.loader import load_environments
 from tests.conftest import SHARED_STACKS, SHIPPED_WORKSPACES, run_main
 
 REFERENCE = re.compile(r"^\$\{aws_ssm_parameter\.([A-Za-z0-9_]+)\.arn\}$")
-SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL", re.IGNORECASE)
+SECRET_NAMES = re.compile(r"API_KEY|MASTER_KEY|SALT_KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL", re.IGNORECASE)
 
 
 def resources(stack: dict, resource_type: str) -> dict:

@@ -45,8 +45,10 @@ from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
+from environments import litellm_config
 from environments import startup as startup_timing
 from environments.workspace import Workspace
 from modules import policies
@@ -61,6 +63,7 @@ from modules.ecs_service.containers import (
 )
 from modules.iam.construct import TaskRoles
 from modules.observability.log_group import encrypted_log_group
+from modules.storage.construct import SecureBucket
 
 # Target tracking (from the architecture brief): CPU 70 %, memory 80 %, ~1,000 requests/target/min.
 CPU_TARGET = 70
@@ -70,6 +73,7 @@ SCALE_OUT_COOLDOWN = 60
 SCALE_IN_COOLDOWN = 300
 # EFS identity for the model cache: every access through the access point acts as this user.
 MODEL_CACHE_UID = 1000
+CONFIG_KEY = "litellm/config.yaml"
 
 
 class LiteLLMService(Construct):
@@ -88,8 +92,7 @@ class LiteLLMService(Construct):
         listener: LbListener,
         roles: TaskRoles,
         secrets: dict[str, str],
-        config: ConfigObject | None,
-        litellm_environment: dict[str, str],
+        config_content: str,
         kms_key_arn: str,
     ) -> None:
         super().__init__(scope, id_)
@@ -122,8 +125,12 @@ class LiteLLMService(Construct):
             )],
         )
 
+        config, config_object = self._config(
+            prefix=prefix, content=config_content, kms_key_arn=kms_key_arn, roles=roles,
+            force_destroy=not settings.database.deletion_protection,
+        )
         volumes: list[EcsTaskDefinitionVolume] = []
-        waits_for: list = [listener, capacity, roles.execution_policy]
+        waits_for: list = [listener, capacity, roles.execution_policy, config_object]
         if task.ollama.model_delivery == "pull":
             assert model_cache_security_group_id is not None, "pull mode needs the model cache security group"
             volumes, mounts = self._model_cache(
@@ -135,7 +142,9 @@ class LiteLLMService(Construct):
         definitions = container_definitions(
             workspace=workspace, startup=plan,
             log_groups={name: group.name for name, group in self.log_groups.items()},
-            secrets=secrets, config=config, litellm_environment=litellm_environment,
+            secrets=secrets, config=config,
+            # LiteLLM's S3 client (config bucket) and Bedrock calls need the region.
+            litellm_environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
         )
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=prefix, cpu=str(task.cpu), memory=str(task.memory),
@@ -172,6 +181,27 @@ class LiteLLMService(Construct):
         )
         self._autoscaling(task_min=task.min_count, task_max=task.max_count,
                           load_balancer=load_balancer, target_group=target_group)
+
+    def _config(self, *, prefix: str, content: str, kms_key_arn: str, roles: TaskRoles,
+                force_destroy: bool) -> tuple[ConfigObject, S3Object]:
+        """The rendered LiteLLM config as a KMS-encrypted, versioned S3 object LiteLLM reads at start
+        (LITELLM_CONFIG_BUCKET_*): Fargate has no bind mounts, and the file is larger than an SSM
+        parameter should be. Its hash in the container environment makes every change a new revision."""
+        bucket = SecureBucket(
+            self, "config", bucket_prefix=f"{prefix}-config-", kms_key_arn=kms_key_arn,
+            force_destroy=force_destroy, noncurrent_version_days=30,
+        )
+        config_object = S3Object(
+            self, "config_object", bucket=bucket.bucket.id, key=CONFIG_KEY, content=content,
+            content_type="application/yaml", server_side_encryption="aws:kms", kms_key_id=kms_key_arn,
+        )
+        roles.add_task_policy(
+            "read-config",
+            policies.allow(["s3:GetObject"], f"{bucket.bucket.arn}/{CONFIG_KEY}", sid="ReadLiteLLMConfig"),
+            policies.allow(["kms:Decrypt"], kms_key_arn, sid="DecryptLiteLLMConfig"),
+        )
+        reference = ConfigObject(bucket=bucket.bucket.id, key=CONFIG_KEY, sha256=litellm_config.sha256(content))
+        return reference, config_object
 
     def _model_cache(self, *, prefix: str, subnet_ids: list[str], security_group_id: str, kms_key_arn: str,
                      roles: TaskRoles) -> tuple[list[EcsTaskDefinitionVolume], list[EfsMountTarget]]:

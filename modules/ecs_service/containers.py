@@ -98,7 +98,7 @@ def container_definitions(
     startup: StartupPlan,
     log_groups: dict[str, str],
     secrets: dict[str, str],
-    config: ConfigObject | None,
+    config: ConfigObject,
     litellm_environment: dict[str, str] | None = None,
 ) -> list[dict]:
     """The two containers of the task.
@@ -145,14 +145,12 @@ def container_definitions(
         ollama_container["command"] = [pull_script(ollama.model, ollama.port)]
 
     litellm = task.litellm
-    environment = dict(litellm_environment or {})
-    if config is not None:
-        environment |= {
-            "LITELLM_CONFIG_BUCKET_NAME": config.bucket,
-            "LITELLM_CONFIG_BUCKET_OBJECT_KEY": config.key,
-            # A config change changes this value, hence the task definition: the change rolls out.
-            "LITELLM_CONFIG_SHA256": config.sha256,
-        }
+    environment = dict(litellm_environment or {}) | {
+        "LITELLM_CONFIG_BUCKET_NAME": config.bucket,
+        "LITELLM_CONFIG_BUCKET_OBJECT_KEY": config.key,
+        # A config change changes this value, hence the task definition: the change rolls out.
+        "LITELLM_CONFIG_SHA256": config.sha256,
+    }
     litellm_container: dict = {
         "name": LITELLM,
         "image": litellm.image,

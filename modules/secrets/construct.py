@@ -2,9 +2,9 @@
 
 Generated values (master key, salt key, database password) come from random_password: they
 never appear in code or in the synthesized JSON, only in the (KMS-encrypted, access-restricted)
-Terraform state and in SSM. Provider API keys come from sensitive Terraform variables fed by CI
-secrets (TF_VAR_<provider>_api_key); a provider that is not declared gets no variable, no
-parameter and no model.
+Terraform state and in SSM. Secrets from outside (provider API keys, the Redis password) come
+from sensitive Terraform variables fed by CI secrets (environments/secret_inputs.py); a provider
+that is not declared gets no variable, no parameter and no model.
 """
 
 from __future__ import annotations
@@ -16,21 +16,9 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from environments.secret_inputs import MASTER_KEY, SALT_KEY, SecretVariable
 from modules import policies
 from modules.aws import AwsContext
-
-# Container environment variable -> parameter name under the workspace path.
-MASTER_KEY = "LITELLM_MASTER_KEY"
-SALT_KEY = "LITELLM_SALT_KEY"
-DATABASE_URL = "DATABASE_URL"
-
-
-def api_key_variable(provider: str) -> str:
-    return f"{provider}_api_key"
-
-
-def api_key_env(provider: str) -> str:
-    return f"{provider.upper()}_API_KEY"
 
 
 class WorkspaceKey(Construct):
@@ -97,7 +85,7 @@ class Secrets(Construct):
         *,
         ssm_path: str,
         kms_key_arn: str,
-        api_key_providers: list[str],
+        variables: list[SecretVariable],
         protect_salt_key: bool,
     ) -> None:
         super().__init__(scope, id_)
@@ -122,22 +110,22 @@ class Secrets(Construct):
             min_lower=2, min_upper=2, min_numeric=2,
         ).result
 
-        for provider in api_key_providers:
-            name = api_key_variable(provider)
+        for secret in variables:
+            name = secret.variable
             variable = TerraformVariable(
                 self, name,
                 type="string",
                 sensitive=True,
                 nullable=False,
-                description=f"{provider} API key (set TF_VAR_{name} from a CI secret)",
+                description=f"{secret.description} (set TF_VAR_{name} from a CI secret)",
                 validation=[TerraformVariableValidationConfig(
                     condition=f"${{length(trimspace(var.{name})) > 0}}",
-                    error_message=f"The {provider} API key is empty: set TF_VAR_{name}.",
+                    error_message=f"The {secret.description} is empty: set TF_VAR_{name}.",
                 )],
             )
             variable.override_logical_id(name)
-            self.parameter(api_key_env(provider), f"providers/{provider}_api_key", variable.string_value,
-                           f"{provider} API key, from the TF_VAR_{name} CI secret")
+            self.parameter(secret.env, secret.parameter, variable.string_value,
+                           f"{secret.description}, from the TF_VAR_{name} CI secret")
 
     def parameter(self, env_name: str, relative_name: str, value: str, description: str) -> SsmParameter:
         """Create a SecureString parameter for the container variable `env_name`."""

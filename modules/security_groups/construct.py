@@ -31,6 +31,8 @@ class SecurityGroups(Construct):
         litellm_port: int,
         database_port: int,
         model_cache: bool,
+        cache_port: int | None,
+        vpc_cidr: str,
     ) -> None:
         super().__init__(scope, id_)
 
@@ -63,6 +65,12 @@ class SecurityGroups(Construct):
             from_port=HTTPS, to_port=HTTPS, cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs, image registries and model providers",
         )
+        if cache_port is not None:
+            # The shared Redis is not managed here; it lives in the VPC, so that is all tasks may reach.
+            VpcSecurityGroupEgressRule(
+                self, "ecs_egress_cache", security_group_id=self.ecs.id, ip_protocol="tcp",
+                from_port=cache_port, to_port=cache_port, cidr_ipv4=vpc_cidr, description="Redis inside the VPC",
+            )
 
     def _link(self, source: SecurityGroup, target: SecurityGroup, port: int, id_: str, what: str) -> None:
         """Allow `source` -> `target` on `port`: egress on the source, ingress on the target."""

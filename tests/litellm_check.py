@@ -1,0 +1,119 @@
+"""Check one rendered LiteLLM config with LiteLLM itself. Runs inside the litellm virtualenv
+(.cache/tools/litellm, pinned to the image's LiteLLM release), not in the project's:
+
+    .cache/tools/litellm/bin/python tests/litellm_check.py CONFIG.yaml
+
+Prints one JSON object: the errors found, and what LiteLLM built from the file.
+
+LiteLLM tolerates keys it does not know (settings are applied with setattr, the pydantic types
+allow extras), so a misspelt key would silently do nothing. Hence two steps:
+1. every section against LiteLLM's own types and signatures, unknown keys included;
+2. LiteLLM's real loader (ProxyConfig.load_config), which builds the router and the guardrails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import re
+import sys
+
+import yaml
+
+REFERENCE = re.compile(r"^os\.environ/([A-Z0-9_]+)$")
+# litellm_settings keys load_config handles itself instead of setting them on the litellm module.
+HANDLED_BY_LOADER = {"cache", "cache_params"}
+
+
+def references(value) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(references(item) for item in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(references(item) for item in value)) if value else set()
+    match = REFERENCE.match(value) if isinstance(value, str) else None
+    return {match.group(1)} if match else set()
+
+
+def unknown(keys, known, where: str) -> list[str]:
+    return [f"{where}: unknown key {key!r}" for key in sorted(set(keys) - set(known))]
+
+
+def check_structure(config: dict) -> list[str]:
+    import litellm
+    from litellm.proxy._types import ConfigGeneralSettings, ConfigYAML, ModelParams
+    from litellm.proxy.guardrails.guardrail_hooks.litellm_content_filter.patterns import PREBUILT_PATTERNS
+    from litellm.types.guardrails import (
+        ContentFilterPattern,
+        GuardrailEventHooks,
+        LitellmParams,
+        SupportedGuardrailIntegrations,
+    )
+    from litellm.types.router import LiteLLM_Params
+
+    errors = unknown(config, [*ConfigYAML.model_fields, "guardrails"], "top level")
+    ConfigYAML.model_validate({key: value for key, value in config.items() if key != "guardrails"})
+    for index, model in enumerate(config.get("model_list", [])):
+        where = f"model_list[{index}]"
+        errors += unknown(model, ModelParams.model_fields, where)
+        LiteLLM_Params.model_validate(model["litellm_params"])
+        errors += unknown(model["litellm_params"], LiteLLM_Params.model_fields, f"{where}.litellm_params")
+    for key in config.get("litellm_settings", {}):
+        if key not in HANDLED_BY_LOADER and not hasattr(litellm, key):
+            errors.append(f"litellm_settings: {key!r} is not a litellm setting")
+    errors += unknown(config.get("general_settings", {}), ConfigGeneralSettings.model_fields, "general_settings")
+    router_parameters = inspect.signature(litellm.Router.__init__).parameters
+    errors += unknown(config.get("router_settings", {}), router_parameters, "router_settings")
+    integrations = {item.value for item in SupportedGuardrailIntegrations}
+    modes = {item.value for item in GuardrailEventHooks}
+    for index, guardrail in enumerate(config.get("guardrails", [])):
+        where = f"guardrails[{index}]"
+        params = guardrail["litellm_params"]
+        errors += unknown(guardrail, ["guardrail_name", "litellm_params", "guardrail_info"], where)
+        errors += unknown(params, LitellmParams.model_fields, f"{where}.litellm_params")
+        LitellmParams.model_validate(params)
+        if params["guardrail"] not in integrations:
+            errors.append(f"{where}: guardrail {params['guardrail']!r} is not a LiteLLM integration")
+        if params["mode"] not in modes:
+            errors.append(f"{where}: mode {params['mode']!r} is not one of {sorted(modes)}")
+        for pattern in params.get("patterns", []):
+            ContentFilterPattern.model_validate(pattern)
+            if pattern["pattern_type"] == "prebuilt" and pattern["pattern_name"] not in PREBUILT_PATTERNS:
+                errors.append(f"{where}: no prebuilt pattern named {pattern['pattern_name']!r}")
+    return errors
+
+
+def load(path: str, config: dict) -> dict:
+    import litellm
+    from litellm.proxy.proxy_server import ProxyConfig
+
+    router, _, general_settings = asyncio.run(ProxyConfig().load_config(router=None, config_file_path=path))
+    return {
+        "models": [model["model_name"] for model in router.model_list],
+        "guardrails": sorted(type(callback).__name__ for callback in litellm.callbacks
+                             if type(callback).__name__ == "ContentFilterGuardrail"),
+        "general_settings": sorted(general_settings),
+    }
+
+
+def main() -> None:
+    path = sys.argv[1]
+    with open(path) as handle:
+        config = yaml.safe_load(handle)
+    needed = references(config)
+    # Stand-ins for the values ECS injects from SSM; the loader resolves every reference.
+    os.environ.update({name: f"stand-in-{name.lower()}" for name in needed})
+    os.environ["DATABASE_URL"] = "postgresql://stand-in:stand-in@127.0.0.1:1/stand-in"
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: no model price download
+    result: dict = {"references": sorted(needed)}
+    try:
+        result["errors"] = check_structure(config)
+        result |= load(path, config)
+    except Exception as error:  # report, do not crash: the test shows what LiteLLM said
+        result.setdefault("errors", []).append(f"{type(error).__name__}: {error}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

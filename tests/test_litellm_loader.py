@@ -1,0 +1,85 @@
+"""Every rendered config, loaded by LiteLLM itself (the release the image runs), in the litellm
+virtualenv: LiteLLM's section types with unknown keys refused, its prebuilt guardrail patterns,
+then its real loader. And the checker shown to catch a misspelt key."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+
+from environments.litellm_config import render
+from environments.model import PiiPattern
+from tests import tools
+from tests.conftest import ROOT, SHIPPED_WORKSPACES
+from tests.test_litellm_config import workspace
+
+pytestmark = pytest.mark.tools
+
+CHECKER = ROOT / "tests" / "litellm_check.py"
+VARIANTS = {
+    "prod-with-cache": ("prod", {"litellm.cache": {"host": "cache.internal", "port": 6379, "tls": True}}),
+    "dev-with-azure": ("dev", {"providers.azure": {"api_base": "https://acme.openai.azure.com",
+                                                   "api_version": "2024-10-21", "deployments": ["gpt-4o"]}}),
+    "dev-blocking-every-pattern": ("dev", {"litellm.guardrails": {"action": "BLOCK",
+                                                                  "patterns": list(PiiPattern.__args__)}}),
+    "dev-without-guardrails": ("dev", {"litellm.guardrails": {"pii_pre_call": False, "pii_post_call": False}}),
+}
+BROKEN = {
+    "misspelt-litellm-setting": lambda c: c["litellm_settings"].update(num_retires=2),
+    "misspelt-router-setting": lambda c: c["router_settings"].update(redis_hots="x"),
+    "misspelt-model-param": lambda c: c["model_list"][0]["litellm_params"].update(api_bsae="x"),
+    "unknown-guardrail": lambda c: c["guardrails"][0]["litellm_params"].update(guardrail="presidoi"),
+    "unknown-pattern": lambda c: c["guardrails"][0]["litellm_params"]["patterns"][0].update(pattern_name="ssn_us"),
+}
+BROKEN_MESSAGES = {
+    "misspelt-litellm-setting": "'num_retires' is not a litellm setting",
+    "misspelt-router-setting": "router_settings: unknown key 'redis_hots'",
+    "misspelt-model-param": "unknown key 'api_bsae'",
+    "unknown-guardrail": "'presidoi'",
+    "unknown-pattern": "no prebuilt pattern named 'ssn_us'",
+}
+
+
+def check(text: str, directory, label: str) -> dict:
+    path = directory / f"{label}.yaml"
+    path.write_text(text)
+    result = subprocess.run([str(tools.tool_python("litellm")), str(CHECKER), str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    directory = tmp_path_factory.mktemp("litellm")
+    jobs = {name: render(workspace(name)) for name in SHIPPED_WORKSPACES}
+    jobs |= {label: render(workspace(base, **changes)) for label, (base, changes) in VARIANTS.items()}
+    for label, breakage in BROKEN.items():
+        broken = yaml.safe_load(render(workspace("dev")))
+        breakage(broken)
+        jobs[f"broken-{label}"] = yaml.safe_dump(broken)
+    tools.tool_python("litellm")  # create the virtualenv once, before the parallel runs
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = pool.map(lambda item: (item[0], check(item[1], directory, item[0])), jobs.items())
+        return dict(outcomes)
+
+
+@pytest.mark.parametrize("label", [*SHIPPED_WORKSPACES, *VARIANTS])
+def test_litellm_accepts_the_config(label, results):
+    outcome = results[label]
+    assert outcome["errors"] == []
+    base, changes = VARIANTS.get(label, (label, {}))
+    rendered = yaml.safe_load(render(workspace(base, **changes)))
+    assert outcome["models"] == [model["model_name"] for model in rendered["model_list"]]
+    assert len(outcome["guardrails"]) == len(rendered.get("guardrails", []))
+    assert outcome["general_settings"] == ["database_url", "master_key"]
+
+
+@pytest.mark.parametrize("label", list(BROKEN))
+def test_checker_catches(label, results):
+    outcome = results[f"broken-{label}"]
+    assert any(BROKEN_MESSAGES[label] in error for error in outcome["errors"]), outcome["errors"]
