@@ -4,9 +4,11 @@
     python main.py synth [WORKSPACE...]  synthesize the shared stacks and the named workspaces
     python main.py validate [WORKSPACE_OR_FILE...]
                                          check environment files without synthesizing
+    python main.py bump-image --workspace W --image REF [--commit SHA]
+                                         set one workspace's LiteLLM image (CI image bumps)
 
-Validation never imports cdktf or the provider bindings; synthesis validates first and writes
-nothing when any file is invalid.
+Validation and image bumps never import cdktf or the provider bindings; synthesis validates
+first and writes nothing when any file is invalid.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     validate.add_argument("targets", nargs="*", metavar="WORKSPACE_OR_FILE",
                           help="workspace names or .toml paths (default: every shipped workspace)")
     _environments_option(validate)
+
+    bump = commands.add_parser(
+        "bump-image", help="set one workspace's LiteLLM image; every input is validated, only that line changes",
+    )
+    bump.add_argument("--workspace", required=True, help="workspace whose environment file changes")
+    bump.add_argument("--image", required=True, help="image reference: repository:tag and/or @sha256:<digest>")
+    bump.add_argument("--commit", help="application commit the image was built from (full SHA)")
+    bump.add_argument("--message-file", type=Path, metavar="FILE", help="write a commit message for the change here")
+    bump.add_argument("--github-output", type=Path, metavar="FILE",
+                      help="append workspace, tier, region, changed and deploy-directly here ($GITHUB_OUTPUT)")
+    _environments_option(bump)
+
+    render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
+    render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
+    _environments_option(render)
 
     args = parser.parse_args(argv or ["synth"])
     if args.command is None:  # only options were given: they belong to the default command
@@ -98,9 +115,48 @@ def command_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_bump_image(args: argparse.Namespace) -> int:
+    from environments.bump import BumpRefused, bump_image
+
+    try:
+        result = bump_image(workspace=args.workspace, image=args.image, commit=args.commit,
+                            directory=args.environments)
+    except (BumpRefused, InvalidEnvironment) as error:
+        print(f"bump-image refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.message_file and result.changed:
+        args.message_file.write_text(result.commit_message())
+    if args.github_output:
+        with args.github_output.open("a") as outputs:
+            outputs.write(result.outputs())
+    if result.changed:
+        print(f"{result.workspace}: task.litellm.image {result.previous} -> {result.image}")
+    else:
+        print(f"{result.workspace}: task.litellm.image is already {result.image}; nothing changed")
+    return 0
+
+
+def command_render_workflows(args: argparse.Namespace) -> int:
+    from environments import workflows
+
+    environments = load([], args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    if args.check:
+        stale = workflows.stale(environments)
+        for name in stale:
+            print(f".github/workflows/{name} differs from its template: run python main.py render-workflows",
+                  file=sys.stderr)
+        return EXIT_INVALID if stale else 0
+    for path in workflows.write(environments):
+        print(f"wrote {path.relative_to(workflows.ROOT)}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    handlers = {"synth": command_synth, "validate": command_validate}
+    handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
+                "render-workflows": command_render_workflows}
     return handlers[args.command](args)
 
 

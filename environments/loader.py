@@ -27,6 +27,9 @@ PROJECT_FILE = "project.toml"
 class Environments:
     project: Project
     workspaces: tuple[Workspace, ...]
+    """The selected workspaces."""
+    all_names: tuple[str, ...]
+    """Every workspace of the directory, selected or not (the shared stack serves them all)."""
 
     def names(self) -> list[str]:
         return [workspace.name for workspace in self.workspaces]
@@ -125,7 +128,8 @@ def load_environments(
         problems.append(Problem("(arguments)", "", f"workspace {name!r} was named twice", show_value=False))
     if problems:
         raise InvalidEnvironment(problems)
-    return Environments(project=project, workspaces=tuple(workspaces))
+    return Environments(project=project, workspaces=tuple(workspaces),
+                        all_names=tuple(path.stem for path in workspace_files(directory)))
 
 
 # --- pydantic errors -> Problems -----------------------------------------------------------

@@ -16,7 +16,7 @@ def build_app(environments: Environments, *, outdir: str) -> App:
     # Construct stack traces only serve cdktf's own error messages and cost ~10 % of synthesis.
     app = App(outdir=outdir, stack_traces=False)
     BootstrapStack(app, BOOTSTRAP, project=environments.project)
-    SharedStack(app, SHARED, project=environments.project)
+    SharedStack(app, SHARED, project=environments.project, workspaces=list(environments.all_names))
     for workspace in environments.workspaces:
         WorkspaceStack(app, workspace.name, workspace=workspace)
     return app

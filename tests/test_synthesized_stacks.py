@@ -275,3 +275,29 @@ def test_synthesis_is_deterministic(synth_dir, tmp_path):
     for stack in ("bootstrap", "shared", "dev"):
         first = (synth_dir / "stacks" / stack / "cdk.tf.json").read_bytes()
         assert (outdir / "stacks" / stack / "cdk.tf.json").read_bytes() == first, stack
+
+
+def test_github_roles_trust_only_this_repository_and_its_environments(stacks):
+    shared = stacks["shared"]
+    (provider,) = resources(shared, "aws_iam_openid_connect_provider").values()
+    assert provider["url"] == "https://token.actions.githubusercontent.com"
+    roles = {body["name"]: body for body in resources(shared, "aws_iam_role").values()}
+    stack_names = ["shared", *sorted(SHIPPED_WORKSPACES)]
+    assert set(roles) == {"litellm-github-plan", *(f"litellm-github-deploy-{name}" for name in stack_names)}
+
+    def subjects(role: str) -> list[str]:
+        (statement,) = json.loads(roles[role]["assume_role_policy"])["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        return statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+
+    assert subjects("litellm-github-plan") == [f"repo:acme/litellm-infra:environment:plan-{n}" for n in stack_names]
+    for name in stack_names:
+        assert subjects(f"litellm-github-deploy-{name}") == [f"repo:acme/litellm-infra:environment:{name}"]
+    for body in resources(shared, "aws_iam_role_policy").values():
+        statements = {statement["Sid"]: statement for statement in json.loads(body["policy"])["Statement"]}
+        if "AttachOnlyTheMonitoringPolicy" in statements:
+            condition = statements["AttachOnlyTheMonitoringPolicy"]["Condition"]["ArnEquals"]["iam:PolicyARN"]
+            assert condition == ["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]
+            assert all(resource.startswith("arn:aws:iam::123456789012:role/litellm-")
+                       for resource in [statements["ManageOwnRoles"]["Resource"]])

@@ -1,0 +1,178 @@
+"""The GitHub workflows: committed files equal a fresh render from the workspace list, zizmor
+finds nothing, GitHub's workflow schema accepts them, and the rules the delivery design relies
+on hold in every job."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from environments import workflows
+from environments.loader import load_environments
+from tests.conftest import ROOT, SHIPPED_WORKSPACES, run_main
+
+WORKFLOW_DIR = ROOT / ".github" / "workflows"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOW_DIR / name).read_text())
+
+
+def jobs() -> list[tuple[str, str, dict]]:
+    return [(name, job_name, job) for name in workflows.WORKFLOWS for job_name, job in load(name)["jobs"].items()]
+
+
+def steps() -> list[tuple[str, str, dict]]:
+    return [(name, job_name, step) for name, job_name, job in jobs() for step in job.get("steps", [])]
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(ROOT / ".venv" / "bin")) or shutil.which(name)
+    assert found, f"{name} is not installed (pip install -e '.[test]')"
+    return found
+
+
+def test_committed_workflows_equal_a_fresh_render():
+    result = run_main("render-workflows", "--check")
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in WORKFLOW_DIR.glob("*.yml")) == sorted(workflows.WORKFLOWS)
+
+
+def test_a_stale_workflow_is_detected(tmp_path):
+    for name in workflows.WORKFLOWS:
+        shutil.copy(WORKFLOW_DIR / name, tmp_path / name)
+    environments = load_environments()
+    assert workflows.stale(environments, tmp_path) == []
+    plan = tmp_path / "plan.yml"
+    plan.write_text(plan.read_text().replace("fail-fast: false", "fail-fast: true"))
+    assert workflows.stale(environments, tmp_path) == ["plan.yml"]
+
+
+def test_zizmor_finds_nothing():
+    result = subprocess.run([tool("zizmor"), "--offline", "--persona=auditor", "--no-progress", str(WORKFLOW_DIR)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_github_workflow_schema_accepts_them():
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+         *(str(WORKFLOW_DIR / name) for name in workflows.WORKFLOWS)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_expression_inside_any_run_script():
+    """Payload and context values reach scripts only through env (no template injection)."""
+    for name, job_name, step in steps():
+        if "run" in step:
+            assert "${{" not in step["run"], f"{name}:{job_name}:{step.get('name')}"
+
+
+def test_event_payload_is_read_only_in_env_blocks():
+    for name in workflows.WORKFLOWS:
+        text = (WORKFLOW_DIR / name).read_text()
+        for match in re.finditer(r"\$\{\{\s*github\.event\.[^}]*\}\}", text):
+            line = text[:match.start()].splitlines()[-1] + match.group(0)
+            allowed = re.match(r"^\s+[A-Z_]+: \$\{\{ github\.event\.client_payload\.\w+ \}\}$", line) or \
+                "group: plan-${{ github.event.pull_request.number }}" in line
+            assert allowed, f"{name}: {line.strip()}"
+
+
+def test_every_action_is_pinned_to_a_commit():
+    for name, job_name, step in steps():
+        if "uses" in step:
+            assert PINNED.match(step["uses"]), f"{name}:{job_name}: {step['uses']}"
+
+
+def test_least_privilege_permissions():
+    for name in workflows.WORKFLOWS:
+        assert load(name)["permissions"] == {}, f"{name}: top-level permissions must grant nothing"
+    for name, job_name, job in jobs():
+        granted = job.get("permissions")
+        assert granted is not None, f"{name}:{job_name} declares no permissions"
+        assumes_aws = any("configure-aws-credentials" in step.get("uses", "") for step in job["steps"])
+        assert (granted.get("id-token") == "write") == assumes_aws, f"{name}:{job_name}: id-token only for AWS"
+        assert set(granted.values()) <= {"read", "write"}
+        assert "write-all" not in str(granted)
+
+
+def test_checkouts_do_not_persist_credentials():
+    for name, job_name, step in steps():
+        if "actions/checkout@" in step.get("uses", ""):
+            assert step["with"]["persist-credentials"] is False, f"{name}:{job_name}"
+
+
+def test_terraform_jobs_are_serialized_per_stack_and_never_cancelled():
+    for name, job_name, job in jobs():
+        changes_state = any("terraform apply" in step.get("run", "") or "terraform destroy" in step.get("run", "")
+                            for step in job["steps"])
+        if changes_state:
+            concurrency = job["concurrency"]
+            assert concurrency["group"].startswith("terraform-"), f"{name}:{job_name}"
+            assert concurrency["cancel-in-progress"] is False
+            assert "environment" in job, f"{name}:{job_name} applies outside a GitHub environment"
+        for step in job["steps"]:
+            for line in step.get("run", "").splitlines():
+                if re.search(r"\bterraform (init|plan|apply|destroy)\b", line):
+                    assert "-lock-timeout=" in line, f"{name}:{job_name}: waits for a held lock, never fails on it"
+
+
+def test_plan_covers_every_stack():
+    matrix = load("plan.yml")["jobs"]["plan"]["strategy"]["matrix"]["include"]
+    assert [entry["stack"] for entry in matrix] == ["shared", *sorted(SHIPPED_WORKSPACES)]
+    assert load("plan.yml")["jobs"]["plan"]["environment"] == "plan-${{ matrix.stack }}"
+
+
+def test_deploy_order_and_approvals():
+    deploy = load("deploy.yml")["jobs"]
+    assert deploy["deploy-dev"]["needs"] == ["deploy-shared"]
+    assert deploy["deploy-staging"]["needs"] == ["deploy-shared", "deploy-dev", "deploy-dev-ci"]
+    assert deploy["deploy-prod"]["needs"] == ["deploy-shared", "deploy-staging"]
+    for stack in ("staging", "prod"):
+        assert deploy[f"deploy-{stack}"]["environment"] == stack  # required reviewers live there
+    dev_ci = [step["name"] for step in deploy["deploy-dev-ci"]["steps"]]
+    assert dev_ci[-3:] == ["Create", "Wait until the tasks are healthy (bounded by the AWS CLI waiter, 10 minutes)",
+                           "Destroy"]
+    (destroy,) = [step for step in deploy["deploy-dev-ci"]["steps"] if step["name"] == "Destroy"]
+    assert destroy["if"] == "${{ always() }}"
+
+
+def test_plan_uploads_no_binary_plan():
+    for step in load("plan.yml")["jobs"]["plan"]["steps"]:
+        if "upload-artifact" in step.get("uses", ""):
+            assert step["with"]["path"].endswith("plan.txt")
+
+
+def test_workspace_secrets_are_environment_scoped_static_names():
+    for name, job_name, step in steps():
+        for key, value in step.get("env", {}).items():
+            if "secrets." in str(value):
+                assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", value), f"{name}:{job_name}: {key}"
+
+
+def test_image_bump_listens_to_the_documented_event():
+    workflow = load("image-bump.yml")
+    assert workflow[True]["repository_dispatch"]["types"] == [workflows.DISPATCH_EVENT]  # YAML 1.1: on -> True
+    assert workflow["jobs"]["deploy"]["if"] == \
+        "needs.bump.outputs.changed == 'true' && needs.bump.outputs.deploy-directly == 'true'"
+
+
+def test_rendering_does_not_import_cdktf():
+    probe = ("import sys\nimport main\nmain.main(['render-workflows', '--check'])\n"
+             "print([m for m in sys.modules if m.startswith(('cdktf', 'jsii'))])")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", workflows.WORKFLOWS)
+def test_header_says_where_the_template_is(name):
+    assert f"environments/templates/workflows/{name}.j2" in (WORKFLOW_DIR / name).read_text().splitlines()[1]
