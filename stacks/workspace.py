@@ -57,7 +57,7 @@ class WorkspaceStack(ProjectStack):
             log_retention_days=retention, kms_key_arn=key.arn,
         )
         groups = SecurityGroups(
-            self, "security_groups", prefix=prefix, vpc_id=network.vpc.id,
+            self, "security_groups", prefix=prefix, vpc_id=network.vpc_id,
             allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.certificate_arn is not None,
             litellm_port=settings.task.litellm.port, database_port=settings.database.port, model_cache=pull,
             cache_port=settings.litellm.cache.port if settings.litellm.cache else None,
@@ -70,7 +70,7 @@ class WorkspaceStack(ProjectStack):
         )
         database = Database(
             self, "database", identifier=workspace.database_identifier, settings=settings.database, aws=aws,
-            subnet_ids=[subnet.id for subnet in network.database_subnets], security_group_id=groups.database.id,
+            subnet_ids=network.database_subnet_ids, security_group_id=groups.database,
             password=secrets.database_password, kms_key_arn=key.arn,
             log_group_names={log_type: workspace.rds_log_group_name(log_type) for log_type in EXPORTED_LOGS},
             log_retention_days=retention,
@@ -79,9 +79,9 @@ class WorkspaceStack(ProjectStack):
                           "LiteLLM database connection string, password included")
 
         load_balancer = LoadBalancer(
-            self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc.id,
-            public_subnet_ids=[subnet.id for subnet in network.public_subnets],
-            security_group_id=groups.alb.id, target_port=settings.task.litellm.port,
+            self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            security_group_id=groups.alb, target_port=settings.task.litellm.port,
             waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention, kms_key_arn=key.arn,
         )
         roles = TaskRoles(
@@ -100,8 +100,8 @@ class WorkspaceStack(ProjectStack):
             ))
 
         service = LiteLLMService(
-            self, "ecs", workspace=workspace, private_subnet_ids=[subnet.id for subnet in network.private_subnets],
-            security_group_id=groups.ecs.id, model_cache_security_group_id=groups.efs.id if groups.efs else None,
+            self, "ecs", workspace=workspace, private_subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.ecs, model_cache_security_group_id=groups.efs,
             load_balancer=load_balancer.alb, target_group=load_balancer.target_group,
             listener=load_balancer.listener, roles=roles,
             secrets={name: parameter.arn for name, parameter in secrets.parameters.items()},
@@ -111,7 +111,7 @@ class WorkspaceStack(ProjectStack):
             self, "observability", prefix=prefix, region=settings.region, kms_key_arn=key.arn,
             alarm_email=settings.observability.alarm_email,
             resources=MonitoredResources(
-                cluster_name=service.cluster.name, service_name=service.service.name,
+                cluster_name=service.cluster_name, service_name=service.service_name,
                 load_balancer_suffix=load_balancer.alb.arn_suffix,
                 target_group_suffix=load_balancer.target_group.arn_suffix,
                 database_identifier=workspace.database_identifier,
@@ -120,11 +120,11 @@ class WorkspaceStack(ProjectStack):
         )
 
         scheme = "https" if load_balancer.https else "http"
-        TerraformOutput(self, "url", value=f"{scheme}://{load_balancer.alb.dns_name}",
-                        description="LiteLLM endpoint (the load balancer)")
-        TerraformOutput(self, "alb_dns_name", value=load_balancer.alb.dns_name)
-        TerraformOutput(self, "cluster_name", value=service.cluster.name)
-        TerraformOutput(self, "service_name", value=service.service.name)
+        dns_name = load_balancer.alb.dns_name
+        TerraformOutput(self, "url", value=f"{scheme}://{dns_name}", description="LiteLLM endpoint (the load balancer)")
+        TerraformOutput(self, "alb_dns_name", value=dns_name)
+        TerraformOutput(self, "cluster_name", value=service.cluster_name)
+        TerraformOutput(self, "service_name", value=service.service_name)
         TerraformOutput(
             self, "ssm_parameters", description="SSM parameter name of each container secret",
             value={name: parameter.name for name, parameter in secrets.parameters.items()},

@@ -117,8 +117,10 @@ class LiteLLMService(Construct):
                 value="enabled" if settings.observability.container_insights else "disabled",
             )],
         )
+        # Tokens read once: every read is a round trip to jsii's Node process.
+        self.cluster_name = self.cluster.name
         capacity = EcsClusterCapacityProviders(
-            self, "capacity_providers", cluster_name=self.cluster.name,
+            self, "capacity_providers", cluster_name=self.cluster_name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategy=[EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
                 capacity_provider=task.capacity_provider, weight=1, base=0,
@@ -179,6 +181,7 @@ class LiteLLMService(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
             depends_on=waits_for,
         )
+        self.service_name = self.service.name
         self._autoscaling(task_min=task.min_count, task_max=task.max_count,
                           load_balancer=load_balancer, target_group=target_group)
 
@@ -191,8 +194,9 @@ class LiteLLMService(Construct):
             self, "config", bucket_prefix=f"{prefix}-config-", kms_key_arn=kms_key_arn,
             force_destroy=force_destroy, noncurrent_version_days=30,
         )
+        bucket_name = bucket.bucket.id
         config_object = S3Object(
-            self, "config_object", bucket=bucket.bucket.id, key=CONFIG_KEY, content=content,
+            self, "config_object", bucket=bucket_name, key=CONFIG_KEY, content=content,
             content_type="application/yaml", server_side_encryption="aws:kms", kms_key_id=kms_key_arn,
         )
         roles.add_task_policy(
@@ -200,7 +204,7 @@ class LiteLLMService(Construct):
             policies.allow(["s3:GetObject"], f"{bucket.bucket.arn}/{CONFIG_KEY}", sid="ReadLiteLLMConfig"),
             policies.allow(["kms:Decrypt"], kms_key_arn, sid="DecryptLiteLLMConfig"),
         )
-        reference = ConfigObject(bucket=bucket.bucket.id, key=CONFIG_KEY, sha256=litellm_config.sha256(content))
+        reference = ConfigObject(bucket=bucket_name, key=CONFIG_KEY, sha256=litellm_config.sha256(content))
         return reference, config_object
 
     def _model_cache(self, *, prefix: str, subnet_ids: list[str], security_group_id: str, kms_key_arn: str,
@@ -211,16 +215,17 @@ class LiteLLMService(Construct):
             performance_mode="generalPurpose", throughput_mode="elastic",
             tags={"Name": f"{prefix}-model-cache"},
         )
+        file_system_id, file_system_arn = file_system.id, file_system.arn
         # A cache the task refills by itself: backups would only cost money.
-        EfsBackupPolicy(self, "model_cache_backup_policy", file_system_id=file_system.id,
+        EfsBackupPolicy(self, "model_cache_backup_policy", file_system_id=file_system_id,
                         backup_policy=EfsBackupPolicyBackupPolicy(status="DISABLED"))
         mounts = [
-            EfsMountTarget(self, f"model_cache_mount_{index}", file_system_id=file_system.id,
+            EfsMountTarget(self, f"model_cache_mount_{index}", file_system_id=file_system_id,
                            subnet_id=subnet_id, security_groups=[security_group_id])
             for index, subnet_id in enumerate(subnet_ids)
         ]
         access_point = EfsAccessPoint(
-            self, "model_cache_access_point", file_system_id=file_system.id,
+            self, "model_cache_access_point", file_system_id=file_system_id,
             posix_user=EfsAccessPointPosixUser(uid=MODEL_CACHE_UID, gid=MODEL_CACHE_UID),
             root_directory=EfsAccessPointRootDirectory(
                 path="/ollama-models",
@@ -231,18 +236,18 @@ class LiteLLMService(Construct):
             tags={"Name": f"{prefix}-model-cache"},
         )
         EfsFileSystemPolicy(
-            self, "model_cache_policy", file_system_id=file_system.id,
+            self, "model_cache_policy", file_system_id=file_system_id,
             policy=policies.document({
                 "Sid": "DenyUnencryptedTransport",
                 "Effect": "Deny",
                 "Principal": {"AWS": "*"},
                 "Action": "*",
-                "Resource": file_system.arn,
+                "Resource": file_system_arn,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }),
         )
         roles.add_task_policy("model-cache", policies.allow(
-            ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], file_system.arn,
+            ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], file_system_arn,
             sid="MountModelCacheThroughAccessPoint",
             condition={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.arn}},
         ))
@@ -250,7 +255,7 @@ class LiteLLMService(Construct):
             EcsTaskDefinitionVolume(
                 name=MODEL_CACHE_VOLUME,
                 efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                    file_system_id=file_system.id, transit_encryption="ENABLED",
+                    file_system_id=file_system_id, transit_encryption="ENABLED",
                     authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
                         access_point_id=access_point.id, iam="ENABLED",
                     ),
@@ -265,9 +270,11 @@ class LiteLLMService(Construct):
     def _autoscaling(self, *, task_min: int, task_max: int, load_balancer: Lb, target_group: LbTargetGroup) -> None:
         target = AppautoscalingTarget(
             self, "scaling_target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{self.cluster.name}/{self.service.name}",
+            resource_id=f"service/{self.cluster_name}/{self.service_name}",
             min_capacity=task_min, max_capacity=task_max,
         )
+        # Referencing the target (once) makes every policy wait for it.
+        namespace, dimension, resource_id = target.service_namespace, target.scalable_dimension, target.resource_id
         metrics = (
             ("cpu", "ECSServiceAverageCPUUtilization", CPU_TARGET, None),
             ("memory", "ECSServiceAverageMemoryUtilization", MEMORY_TARGET, None),
@@ -276,9 +283,8 @@ class LiteLLMService(Construct):
         )
         for name, metric, value, label in metrics:
             AppautoscalingPolicy(
-                self, f"scale_on_{name}", name=f"{self.service.name}-{name}", policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
+                self, f"scale_on_{name}", name=f"{self.service_name}-{name}", policy_type="TargetTrackingScaling",
+                service_namespace=namespace, scalable_dimension=dimension, resource_id=resource_id,
                 target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
                     target_value=value, scale_in_cooldown=SCALE_IN_COOLDOWN, scale_out_cooldown=SCALE_OUT_COOLDOWN,
                     predefined_metric_specification=(

@@ -52,55 +52,57 @@ class Network(Construct):
             self, "vpc", cidr_block=settings.vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True,
             tags={"Name": prefix},
         )
+        # Every token read is a round trip to jsii's Node process: read each once.
+        self.vpc_id = vpc_id = self.vpc.id
         # No rules: resources must use the project's own security groups.
-        DefaultSecurityGroup(self, "default_security_group", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-default"})
+        DefaultSecurityGroup(self, "default_security_group", vpc_id=vpc_id, tags={"Name": f"{prefix}-default"})
 
         def subnets(tier: str, cidrs: list[str]) -> list[Subnet]:
             return [
                 Subnet(
-                    self, f"{tier}_subnet_{index}", vpc_id=self.vpc.id, cidr_block=cidr,
+                    self, f"{tier}_subnet_{index}", vpc_id=vpc_id, cidr_block=cidr,
                     availability_zone=zone, map_public_ip_on_launch=False,
                     tags={"Name": f"{prefix}-{tier}-{zone}", "Tier": tier},
                 )
                 for index, (zone, cidr) in enumerate(zip(zones, cidrs, strict=True))
             ]
 
-        self.public_subnets = subnets("public", settings.public_subnets)
-        self.private_subnets = subnets("private", settings.private_subnets)
-        self.database_subnets = subnets("database", settings.database_subnets)
+        self.public_subnet_ids = [subnet.id for subnet in subnets("public", settings.public_subnets)]
+        self.private_subnet_ids = [subnet.id for subnet in subnets("private", settings.private_subnets)]
+        self.database_subnet_ids = [subnet.id for subnet in subnets("database", settings.database_subnets)]
 
-        gateway = InternetGateway(self, "internet_gateway", vpc_id=self.vpc.id, tags={"Name": prefix})
-        public_routes = RouteTable(self, "public_route_table", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
-        Route(self, "public_default_route", route_table_id=public_routes.id,
+        gateway = InternetGateway(self, "internet_gateway", vpc_id=vpc_id, tags={"Name": prefix})
+        public_routes = RouteTable(self, "public_route_table", vpc_id=vpc_id, tags={"Name": f"{prefix}-public"}).id
+        Route(self, "public_default_route", route_table_id=public_routes,
               destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id)
-        for index, subnet in enumerate(self.public_subnets):
+        for index, subnet_id in enumerate(self.public_subnet_ids):
             RouteTableAssociation(self, f"public_route_table_association_{index}",
-                                  route_table_id=public_routes.id, subnet_id=subnet.id)
+                                  route_table_id=public_routes, subnet_id=subnet_id)
 
         nat_count = len(zones) if settings.nat_gateways == "per_az" else 1
         nat_gateways = []
         for index in range(nat_count):
             address = Eip(self, f"nat_eip_{index}", domain="vpc", tags={"Name": f"{prefix}-nat-{zones[index]}"})
             nat_gateways.append(NatGateway(
-                self, f"nat_gateway_{index}", allocation_id=address.id, subnet_id=self.public_subnets[index].id,
+                self, f"nat_gateway_{index}", allocation_id=address.id, subnet_id=self.public_subnet_ids[index],
                 tags={"Name": f"{prefix}-{zones[index]}"}, depends_on=[gateway],
-            ))
-        self.private_route_tables = []
-        for index, subnet in enumerate(self.private_subnets):
-            table = RouteTable(self, f"private_route_table_{index}", vpc_id=self.vpc.id,
-                               tags={"Name": f"{prefix}-private-{zones[index]}"})
-            Route(self, f"private_default_route_{index}", route_table_id=table.id,
-                  destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_gateways[index % nat_count].id)
+            ).id)
+        self.private_route_table_ids = []
+        for index, subnet_id in enumerate(self.private_subnet_ids):
+            table = RouteTable(self, f"private_route_table_{index}", vpc_id=vpc_id,
+                               tags={"Name": f"{prefix}-private-{zones[index]}"}).id
+            Route(self, f"private_default_route_{index}", route_table_id=table,
+                  destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_gateways[index % nat_count])
             RouteTableAssociation(self, f"private_route_table_association_{index}",
-                                  route_table_id=table.id, subnet_id=subnet.id)
-            self.private_route_tables.append(table)
+                                  route_table_id=table, subnet_id=subnet_id)
+            self.private_route_table_ids.append(table)
 
         # Only the VPC-local route: the database tier cannot reach or be reached from outside.
-        database_routes = RouteTable(self, "database_route_table", vpc_id=self.vpc.id,
-                                     tags={"Name": f"{prefix}-database"})
-        for index, subnet in enumerate(self.database_subnets):
+        database_routes = RouteTable(self, "database_route_table", vpc_id=vpc_id,
+                                     tags={"Name": f"{prefix}-database"}).id
+        for index, subnet_id in enumerate(self.database_subnet_ids):
             RouteTableAssociation(self, f"database_route_table_association_{index}",
-                                  route_table_id=database_routes.id, subnet_id=subnet.id)
+                                  route_table_id=database_routes, subnet_id=subnet_id)
 
         if settings.vpc_endpoints:
             self._endpoints(prefix=prefix, aws=aws, vpc_cidr=settings.vpc_cidr)
@@ -109,27 +111,28 @@ class Network(Construct):
                             retention_days=log_retention_days, kms_key_arn=kms_key_arn)
 
     def _endpoints(self, *, prefix: str, aws: AwsContext, vpc_cidr: str) -> None:
+        vpc_id = self.vpc_id
         VpcEndpoint(
-            self, "s3_gateway_endpoint", vpc_id=self.vpc.id, vpc_endpoint_type="Gateway",
+            self, "s3_gateway_endpoint", vpc_id=vpc_id, vpc_endpoint_type="Gateway",
             service_name=f"com.amazonaws.{aws.region}.s3",
-            route_table_ids=[table.id for table in self.private_route_tables],
+            route_table_ids=self.private_route_table_ids,
             tags={"Name": f"{prefix}-s3"},
         )
         endpoints_sg = SecurityGroup(
-            self, "endpoints_security_group", name=f"{prefix}-endpoints", vpc_id=self.vpc.id,
+            self, "endpoints_security_group", name=f"{prefix}-endpoints", vpc_id=vpc_id,
             description="Interface VPC endpoints: HTTPS from inside the VPC",
             tags={"Name": f"{prefix}-endpoints"},
-        )
+        ).id
         VpcSecurityGroupIngressRule(
-            self, "endpoints_https_from_vpc", security_group_id=endpoints_sg.id, ip_protocol="tcp",
+            self, "endpoints_https_from_vpc", security_group_id=endpoints_sg, ip_protocol="tcp",
             from_port=443, to_port=443, cidr_ipv4=vpc_cidr, description="HTTPS from the VPC",
         )
         for service in INTERFACE_ENDPOINTS:
             VpcEndpoint(
-                self, f"{service.replace('.', '_')}_endpoint", vpc_id=self.vpc.id,
+                self, f"{service.replace('.', '_')}_endpoint", vpc_id=vpc_id,
                 vpc_endpoint_type="Interface", service_name=f"com.amazonaws.{aws.region}.{service}",
-                subnet_ids=[subnet.id for subnet in self.private_subnets],
-                security_group_ids=[endpoints_sg.id], private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[endpoints_sg], private_dns_enabled=True,
                 tags={"Name": f"{prefix}-{service}"},
             )
 
@@ -137,6 +140,7 @@ class Network(Construct):
                    kms_key_arn: str) -> None:
         group = encrypted_log_group(self, "flow_log_group", name=log_group_name,
                                     retention_days=retention_days, kms_key_arn=kms_key_arn)
+        group_arn = group.arn
         role = IamRole(
             self, "flow_log_role", name=f"{prefix}-flow-logs",
             assume_role_policy=policies.service_trust(
@@ -149,14 +153,14 @@ class Network(Construct):
             policy=policies.document(
                 policies.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    [group.arn, f"{group.arn}:*"], sid="WriteFlowLogs",
+                    [group_arn, f"{group_arn}:*"], sid="WriteFlowLogs",
                 ),
                 # The delivery service checks the group exists; this action has no narrower resource.
                 policies.allow(["logs:DescribeLogGroups"], aws.arn("logs", "log-group:*"), sid="FindLogGroup"),
             ),
         )
         FlowLog(
-            self, "flow_log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
+            self, "flow_log", vpc_id=self.vpc_id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=group_arn, iam_role_arn=role.arn, max_aggregation_interval=60,
             tags={"Name": prefix},
         )

@@ -86,10 +86,9 @@ class Observability(Construct):
         resources: MonitoredResources,
     ) -> None:
         super().__init__(scope, id_)
-        self.topic = SnsTopic(self, "alarm_topic", name=f"{prefix}-alarms", kms_master_key_id=kms_key_arn)
+        topic_arn = SnsTopic(self, "alarm_topic", name=f"{prefix}-alarms", kms_master_key_id=kms_key_arn).arn
         if alarm_email:
-            SnsTopicSubscription(self, "alarm_email", topic_arn=self.topic.arn, protocol="email",
-                                 endpoint=alarm_email)
+            SnsTopicSubscription(self, "alarm_email", topic_arn=topic_arn, protocol="email", endpoint=alarm_email)
         for alarm in alarms(resources, region):
             CloudwatchMetricAlarm(
                 self, f"alarm_{alarm.name.replace('-', '_')}",
@@ -98,7 +97,7 @@ class Observability(Construct):
                 comparison_operator=alarm.comparison, threshold=alarm.threshold, period=alarm.period,
                 evaluation_periods=alarm.evaluation_periods, statistic=alarm.statistic,
                 extended_statistic=alarm.extended_statistic, treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn], ok_actions=[self.topic.arn],
+                alarm_actions=[topic_arn], ok_actions=[topic_arn],
             )
         CloudwatchDashboard(self, "dashboard", dashboard_name=prefix,
                             dashboard_body=json.dumps(dashboard(resources, region)))

@@ -36,12 +36,13 @@ class SecurityGroups(Construct):
     ) -> None:
         super().__init__(scope, id_)
 
-        def group(name: str, description: str) -> SecurityGroup:
+        def group(name: str, description: str) -> str:
             return SecurityGroup(
                 self, f"{name}_security_group", name=f"{prefix}-{name}", vpc_id=vpc_id,
                 description=description, tags={"Name": f"{prefix}-{name}"},
-            )
+            ).id
 
+        # Group ids, each read once (every token read is a round trip to jsii's Node process).
         self.alb = group("alb", "Load balancer: HTTP(S) from the allowed CIDR blocks")
         self.ecs = group("ecs", "LiteLLM tasks: the LiteLLM port from the load balancer only")
         self.database = group("database", "PostgreSQL: from the LiteLLM tasks only")
@@ -51,7 +52,7 @@ class SecurityGroups(Construct):
         for cidr_index, cidr in enumerate(allowed_cidrs):
             for port in ports:
                 VpcSecurityGroupIngressRule(
-                    self, f"alb_ingress_{port}_{cidr_index}", security_group_id=self.alb.id,
+                    self, f"alb_ingress_{port}_{cidr_index}", security_group_id=self.alb,
                     ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=cidr,
                     description=f"Port {port} from allowed block {cidr}",
                 )
@@ -61,24 +62,24 @@ class SecurityGroups(Construct):
             self._link(self.ecs, self.efs, NFS, "ecs_to_efs", "NFS to the model cache")
         # Tasks pull images, read SSM and call model providers over HTTPS; nothing else leaves.
         VpcSecurityGroupEgressRule(
-            self, "ecs_egress_https", security_group_id=self.ecs.id, ip_protocol="tcp",
+            self, "ecs_egress_https", security_group_id=self.ecs, ip_protocol="tcp",
             from_port=HTTPS, to_port=HTTPS, cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs, image registries and model providers",
         )
         if cache_port is not None:
             # The shared Redis is not managed here; it lives in the VPC, so that is all tasks may reach.
             VpcSecurityGroupEgressRule(
-                self, "ecs_egress_cache", security_group_id=self.ecs.id, ip_protocol="tcp",
+                self, "ecs_egress_cache", security_group_id=self.ecs, ip_protocol="tcp",
                 from_port=cache_port, to_port=cache_port, cidr_ipv4=vpc_cidr, description="Redis inside the VPC",
             )
 
-    def _link(self, source: SecurityGroup, target: SecurityGroup, port: int, id_: str, what: str) -> None:
-        """Allow `source` -> `target` on `port`: egress on the source, ingress on the target."""
+    def _link(self, source: str, target: str, port: int, id_: str, what: str) -> None:
+        """Allow group `source` -> group `target` on `port`: egress on the source, ingress on the target."""
         VpcSecurityGroupEgressRule(
-            self, f"{id_}_egress", security_group_id=source.id, ip_protocol="tcp", from_port=port,
-            to_port=port, referenced_security_group_id=target.id, description=f"{what} to {id_.split('_to_')[1]}",
+            self, f"{id_}_egress", security_group_id=source, ip_protocol="tcp", from_port=port,
+            to_port=port, referenced_security_group_id=target, description=f"{what} to {id_.split('_to_')[1]}",
         )
         VpcSecurityGroupIngressRule(
-            self, f"{id_}_ingress", security_group_id=target.id, ip_protocol="tcp", from_port=port,
-            to_port=port, referenced_security_group_id=source.id, description=f"{what} from {id_.split('_to_')[0]}",
+            self, f"{id_}_ingress", security_group_id=target, ip_protocol="tcp", from_port=port,
+            to_port=port, referenced_security_group_id=source, description=f"{what} from {id_.split('_to_')[0]}",
         )
