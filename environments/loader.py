@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from environments import rules
-from environments.model import Project, WorkspaceSettings
+from environments.model import Project, WorkspaceSettings, nested_model
 from environments.problems import InvalidEnvironment, Problem
 from environments.workspace import Workspace
 
@@ -148,18 +147,8 @@ def _model_at(model: type[BaseModel], location: tuple) -> type[BaseModel] | None
         if current is None or isinstance(part, int):
             continue
         field = current.model_fields.get(part)
-        current = _model_in(field.annotation) if field else None
+        current = nested_model(field.annotation) if field else None
     return current
-
-
-def _model_in(annotation: object) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in typing.get_args(annotation):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
 
 
 # What to write instead, for pydantic's type errors (TOML values are typed, nothing is coerced).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import typing
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -25,6 +26,17 @@ class Strict(BaseModel):
     """Unknown keys are errors, types are not coerced (TOML already has real types)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def nested_model(annotation: object) -> type[BaseModel] | None:
+    """The model class a field holds (`Cache | None` -> Cache), or None for plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = nested_model(argument)
+        if found is not None:
+            return found
+    return None
 
 
 # --- single-value validators -------------------------------------------------------------

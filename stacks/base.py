@@ -1,4 +1,4 @@
-"""What every stack of the project shares: readable resource addresses, the AWS provider."""
+"""What every stack of the project shares: the AWS provider, with default tags and an account guard."""
 
 from __future__ import annotations
 
