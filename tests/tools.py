@@ -48,8 +48,11 @@ def tool_executable(name: str, executable: str | None = None) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Create the tool virtualenvs under .cache/tools.")
     parser.add_argument("command", choices=["install"])
-    parser.add_argument("names", nargs="*", choices=[*TOOLS, []], default=list(TOOLS))
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"tools to install (default: all of {list(TOOLS)})")
     args = parser.parse_args()
+    unknown = sorted(set(args.names) - set(TOOLS))
+    if unknown:
+        parser.error(f"unknown tools {unknown}; choose from {list(TOOLS)}")
     for name in args.names or list(TOOLS):
         print(f"{name}: {tool_python(name)}")
 
