@@ -11,10 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The pull-request workflow installs the same checkov: one pin, so both gates judge alike.
+from environments.workflows import CHECKOV_VERSION
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = ROOT / ".cache" / "tools"
 TOOLS: dict[str, list[str]] = {
-    "checkov": ["checkov==3.3.30"],
+    "checkov": [f"checkov=={CHECKOV_VERSION}"],
     "litellm": ["litellm[proxy]==1.80.11"],
 }
 
