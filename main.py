@@ -6,6 +6,9 @@
                                          check environment files without synthesizing
     python main.py bump-image --workspace W --image REF [--commit SHA]
                                          set one workspace's LiteLLM image (CI image bumps)
+    python main.py set-secret --workspace W NAME  < value
+                                         write a provider API key (or external Redis password)
+                                         into its SSM parameter; the value is read from stdin
 
 Validation and image bumps never import cdktf or the provider bindings; synthesis validates
 first and writes nothing when any file is invalid.
@@ -63,6 +66,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     bump.add_argument("--github-output", type=Path, metavar="FILE",
                       help="append workspace, tier, region, changed and deploy-directly here ($GITHUB_OUTPUT)")
     _environments_option(bump)
+
+    secret = commands.add_parser(
+        "set-secret", help="write one provided secret (e.g. openai_api_key) into SSM; the value comes from stdin",
+    )
+    secret.add_argument("--workspace", required=True, help="workspace whose secret parameter is written")
+    secret.add_argument("name", metavar="NAME", help="secret name, e.g. openai_api_key or redis_password")
+    secret.add_argument("--endpoint-url", default=None, metavar="URL",
+                        help="a local AWS API on a loopback address (moto, LocalStack) instead of AWS")
+    _environments_option(secret)
 
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
@@ -136,6 +148,31 @@ def command_bump_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_set_secret(args: argparse.Namespace) -> int:
+    from environments.secret_store import SecretRefused, read_value, target, write
+
+    endpoint = None
+    try:
+        if args.endpoint_url is not None:
+            endpoint = loopback_url(args.endpoint_url)
+    except EndpointError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    environments = load([args.workspace], args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    try:
+        secret = target(environments.workspaces[0], args.name)
+        value = read_value()
+    except SecretRefused as error:
+        print(f"set-secret refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    version = write(secret, value, endpoint_url=endpoint)
+    print(f"{secret.parameter}: written (version {version}, key {secret.kms_key}); new tasks read it at start: "
+          "force a new deployment of the service to apply it now")
+    return 0
+
+
 def command_render_workflows(args: argparse.Namespace) -> int:
     from environments import workflows
 
@@ -156,7 +193,7 @@ def command_render_workflows(args: argparse.Namespace) -> int:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
-                "render-workflows": command_render_workflows}
+                "set-secret": command_set_secret, "render-workflows": command_render_workflows}
     return handlers[args.command](args)
 
 

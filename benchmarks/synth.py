@@ -80,7 +80,7 @@ def main() -> None:
             "floor": [python, "-c", "import stacks.app"],
             "synth": [python, "main.py", "synth", "--outdir", str(Path(scratch) / "cdktf.out")],
             "full_package_import": [
-                python, "-c", "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random",
+                python, "-c", "import cdktf, cdktf_cdktf_provider_aws",
             ],
         }
         samples: dict[str, list[dict]] = {name: [] for name in commands}

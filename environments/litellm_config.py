@@ -63,8 +63,7 @@ def render(workspace: Workspace) -> str:
     ]
     return _environment.get_template(TEMPLATE).render(
         workspace=workspace.name,
-        env={"master_key": secret_inputs.MASTER_KEY, "database_url": secret_inputs.DATABASE_URL,
-             "redis_password": secret_inputs.REDIS_PASSWORD},
+        env={"master_key": secret_inputs.MASTER_KEY, "redis_password": secret_inputs.REDIS_PASSWORD},
         local={"name": settings.task.ollama.model, "api_base": f"http://{OLLAMA_HOST}:{settings.task.ollama.port}"},
         cloud=cloud_models(workspace),
         request_timeout=settings.litellm.request_timeout_seconds,

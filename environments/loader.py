@@ -29,6 +29,14 @@ class Environments:
     """The selected workspaces."""
     all_names: tuple[str, ...]
     """Every workspace of the directory, selected or not (the shared stack serves them all)."""
+    directory: Path = ENVIRONMENTS_DIR
+    """Where the files were read: the bootstrap stack, which serves every workspace, reads them all."""
+
+    def everything(self) -> Environments:
+        """Every workspace of the directory (this object when nothing was left out)."""
+        if len(self.workspaces) == len(self.all_names):
+            return self
+        return load_environments(None, directory=self.directory)
 
     def names(self) -> list[str]:
         return [workspace.name for workspace in self.workspaces]
@@ -128,7 +136,7 @@ def load_environments(
     if problems:
         raise InvalidEnvironment(problems)
     return Environments(project=project, workspaces=tuple(workspaces),
-                        all_names=tuple(path.stem for path in workspace_files(directory)))
+                        all_names=tuple(path.stem for path in workspace_files(directory)), directory=directory)
 
 
 # --- pydantic errors -> Problems -----------------------------------------------------------

@@ -354,15 +354,17 @@ class AzureProvider(Strict):
 
 
 class Providers(Strict):
-    """Cloud model providers. A provider's table declares its API key: the SSM parameter, the
-    Terraform variable and the models exist only when the table does. Bedrock needs no key."""
+    """Cloud model providers. A provider's table declares its API key: the SSM parameter and the
+    models exist only when the table does. Bedrock needs no key."""
 
-    openai: ModelList | None = Field(default=None, description="OpenAI (key: TF_VAR_openai_api_key).")
+    openai: ModelList | None = Field(
+        default=None, description="OpenAI (key: `main.py set-secret --workspace W openai_api_key`)."
+    )
     anthropic: ModelList | None = Field(
-        default=None, description="Anthropic (key: TF_VAR_anthropic_api_key)."
+        default=None, description="Anthropic (key: `main.py set-secret --workspace W anthropic_api_key`)."
     )
     azure: AzureProvider | None = Field(
-        default=None, description="Azure OpenAI (key: TF_VAR_azure_api_key)."
+        default=None, description="Azure OpenAI (key: `main.py set-secret --workspace W azure_api_key`)."
     )
     bedrock: ModelList | None = Field(
         default=None,
@@ -407,7 +409,7 @@ class Guardrails(Strict):
 class Cache(Strict):
     host: str = Field(
         description="Redis (ElastiCache) host in the VPC, shared by all tasks for rate limits and caching. "
-        "Its password comes from TF_VAR_redis_password.",
+        "Its password is set with `main.py set-secret --workspace W redis_password`.",
         pattern=r"[A-Za-z0-9.-]+",
     )
     port: Port = Field(default=6379, description="Redis port; tasks may reach it inside the VPC only.")

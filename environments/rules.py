@@ -14,7 +14,7 @@ from environments import limits, startup
 from environments.images import parse_image
 from environments.model import NAME_PATTERN
 from environments.problems import toml_value
-from environments.workspace import MAX_PREFIX_LENGTH, RESERVED_NAMES, Workspace
+from environments.workspace import MAX_PREFIX_LENGTH, RESERVED_NAMES, SECRETS_STACK_SUFFIX, Workspace
 
 Violation = tuple[str, object, str]
 Rule = Callable[[Workspace], Iterator[Violation]]
@@ -49,6 +49,10 @@ def workspace_name(workspace: Workspace) -> Iterator[Violation]:
     elif name in RESERVED_NAMES:
         yield ("(file name)", name,
                f"'{name}' names a shared stack; choose another name than {sorted(RESERVED_NAMES)}")
+    elif name.endswith(SECRETS_STACK_SUFFIX):
+        yield ("(file name)", name,
+               f"names ending in '{SECRETS_STACK_SUFFIX}' are taken by the stacks that write each workspace's "
+               "secrets; rename the file")
     elif len(workspace.prefix) > MAX_PREFIX_LENGTH:
         yield ("(file name)", name,
                f"'{workspace.prefix}' is longer than {MAX_PREFIX_LENGTH} characters and derived AWS "

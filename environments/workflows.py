@@ -15,12 +15,11 @@ from pathlib import Path
 import jinja2
 
 from environments.loader import Environments
-from environments.secret_inputs import secret_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "workflows"
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
-WORKFLOWS = ("plan.yml", "deploy.yml", "image-bump.yml")
+WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml")
 DISPATCH_EVENT = "litellm-image-published"
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
@@ -56,17 +55,16 @@ class Stack:
     name: str
     region: str
     tier: str
-    variables: tuple[tuple[str, str], ...]
-    """(Terraform variable, GitHub secret) pairs the stack needs at plan and apply time."""
+    secrets_stack: str | None
+    """The workspace's secrets stack: applied first, by the same deploy job, never planned on PRs."""
 
 
 def stacks(environments: Environments) -> list[Stack]:
     project = environments.project
-    found = [Stack(name="shared", region=project.region, tier="shared", variables=())]
+    found = [Stack(name="shared", region=project.region, tier="shared", secrets_stack=None)]
     for workspace in environments.workspaces:
-        variables = tuple((item.variable, item.variable.upper()) for item in secret_variables(workspace.settings))
         found.append(Stack(name=workspace.name, region=workspace.settings.region,
-                           tier=workspace.settings.tier, variables=variables))
+                           tier=workspace.settings.tier, secrets_stack=workspace.secrets_stack_id))
     return found
 
 
@@ -97,8 +95,8 @@ def render(environments: Environments) -> dict[str, str]:
         "stacks": all_stacks,
         "deploy_needs": deploy_needs(all_stacks),
         "workspaces": [stack for stack in all_stacks if stack.name != "shared"],
-        "all_variables": sorted({pair for stack in all_stacks for pair in stack.variables}),
         "dispatch_event": DISPATCH_EVENT,
+        "state_bucket": environments.project.state.bucket,
         "terraform_version": TERRAFORM_VERSION,
         "python_version": PYTHON_VERSION,
         "node_version": NODE_VERSION,

@@ -9,6 +9,8 @@ from environments.model import Project, WorkspaceSettings
 
 # Stack ids of the shared stacks; a workspace may not take these names.
 RESERVED_NAMES = frozenset({"bootstrap", "shared", "project"})
+# Each workspace has a second stack, "<workspace>-secrets", that writes its secret parameters.
+SECRETS_STACK_SUFFIX = "-secrets"
 # "<prefix>-litellm" names the target group, and AWS caps target group names at 32 characters.
 MAX_PREFIX_LENGTH = 24
 
@@ -33,6 +35,20 @@ class Workspace:
     @property
     def state_key(self) -> str:
         return f"{self.project.name}/{self.name}/terraform.tfstate"
+
+    @property
+    def secrets_stack_id(self) -> str:
+        """The stack that writes this workspace's secret parameters (deploy role only, never planned on PRs)."""
+        return f"{self.name}{SECRETS_STACK_SUFFIX}"
+
+    @property
+    def secrets_state_key(self) -> str:
+        return f"{self.project.name}/{self.name}/secrets.tfstate"
+
+    @property
+    def secrets_key_alias(self) -> str:
+        """KMS alias of the key that encrypts only the workspace's secret parameters."""
+        return f"alias/{self.prefix}-secrets"
 
     @property
     def is_production(self) -> bool:

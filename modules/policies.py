@@ -12,15 +12,29 @@ from typing import Any
 Statement = dict[str, Any]
 
 
+def document_of(*statements: Statement) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
 def document(*statements: Statement) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=False)
+    return json.dumps(document_of(*statements), sort_keys=False)
+
+
+def statement(effect: str, actions: list[str] | str, *, sid: str, resources: list[str] | str | None = "*",
+              not_resources: list[str] | None = None, condition: dict | None = None) -> Statement:
+    """One statement; `not_resources` instead of `resources` for "everything but these"."""
+    found: Statement = {"Sid": sid, "Effect": effect, "Action": actions}
+    if not_resources is not None:
+        found["NotResource"] = not_resources
+    elif resources is not None:
+        found["Resource"] = resources
+    if condition:
+        found["Condition"] = condition
+    return found
 
 
 def allow(actions: list[str], resources: list[str] | str, *, sid: str, condition: dict | None = None) -> Statement:
-    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-    if condition:
-        statement["Condition"] = condition
-    return statement
+    return statement("Allow", actions, sid=sid, resources=resources, condition=condition)
 
 
 def service_trust(service_principal: str, *, account_id: str, source_arn: str | None = None) -> str:

@@ -7,6 +7,7 @@ from cdktf import App
 from environments.loader import Environments
 from stacks.bootstrap import STACK_ID as BOOTSTRAP
 from stacks.bootstrap import BootstrapStack
+from stacks.secrets import SecretsStack
 from stacks.shared import STACK_ID as SHARED
 from stacks.shared import SharedStack
 from stacks.workspace import WorkspaceStack
@@ -15,8 +16,9 @@ from stacks.workspace import WorkspaceStack
 def build_app(environments: Environments, *, outdir: str) -> App:
     # Construct stack traces only serve cdktf's own error messages and cost ~10 % of synthesis.
     app = App(outdir=outdir, stack_traces=False)
-    BootstrapStack(app, BOOTSTRAP, project=environments.project)
-    SharedStack(app, SHARED, project=environments.project, workspaces=list(environments.all_names))
+    BootstrapStack(app, BOOTSTRAP, environments=environments.everything())
+    SharedStack(app, SHARED, project=environments.project)
     for workspace in environments.workspaces:
+        SecretsStack(app, workspace.secrets_stack_id, workspace=workspace)
         WorkspaceStack(app, workspace.name, workspace=workspace)
     return app

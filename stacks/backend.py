@@ -6,10 +6,11 @@ from cdktf import S3Backend, TerraformStack
 
 from environments.model import Project
 from modules.aws import AwsContext
-from modules.state_backend.construct import state_key_alias
+from modules.ci_access.policies import StackGroup
 
 
-def s3_backend(stack: TerraformStack, *, project: Project, key: str) -> S3Backend:
+def s3_backend(stack: TerraformStack, *, project: Project, key: str, group: str) -> S3Backend:
+    """`group`: the stack group whose state key encrypts this object (shared, or the workspace)."""
     aws = AwsContext(account_id=project.aws_account_id, region=project.region)
     return S3Backend(
         stack,
@@ -18,6 +19,6 @@ def s3_backend(stack: TerraformStack, *, project: Project, key: str) -> S3Backen
         region=project.region,
         encrypt=True,
         # Without it, `encrypt` would ask for SSE-S3 and override the bucket's KMS default.
-        kms_key_id=aws.arn("kms", state_key_alias(project)),
+        kms_key_id=aws.arn("kms", StackGroup(project=project, name=group).state_key_alias),
         dynamodb_table=project.state.lock_table,
     )

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
 
 from environments.model import Project
+
+# Write-only arguments and ephemeral resources, which keep every secret out of state and plans.
+REQUIRED_TERRAFORM = ">= 1.11"
 
 
 class ProjectStack(TerraformStack):
     """Base of every stack. Resource addresses are made readable after synthesis
     (stacks/addresses.py), which is much cheaper than overriding allocateLogicalId."""
+
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_)
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
 
     def aws_provider(self, *, project: Project, region: str, tags: dict[str, str]) -> AwsProvider:
         return AwsProvider(

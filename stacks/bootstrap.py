@@ -1,7 +1,13 @@
-"""The bootstrap stack: the S3 bucket and DynamoDB table every other stack keeps its state in.
+"""The bootstrap stack: the trust root, applied by an administrator only.
 
-It cannot keep its own state there before they exist, so its state is local
-(terraform.bootstrap.tfstate at the project root; it holds no secrets).
+- the S3 bucket and DynamoDB table every other stack keeps its state in, and one KMS key per
+  stack group (shared, each workspace) for its state objects;
+- GitHub's OIDC provider, the plan and deploy role of each stack group, and each workspace's
+  permissions boundary. No role GitHub can assume can change any of them.
+
+It cannot keep its own state in the bucket before the bucket exists, so its state is local
+(terraform.bootstrap.tfstate at the project root; it holds no secrets). It serves every
+workspace: adding one means applying it again (README: Adding an environment).
 """
 
 from __future__ import annotations
@@ -9,8 +15,10 @@ from __future__ import annotations
 from cdktf import LocalBackend, TerraformOutput
 from constructs import Construct
 
-from environments.model import Project
+from environments.loader import Environments
 from modules.aws import AwsContext
+from modules.ci_access.construct import GitHubAccess
+from modules.ci_access.policies import SHARED, StackGroup
 from modules.state_backend.construct import StateBackend
 from stacks.base import ProjectStack
 
@@ -20,12 +28,25 @@ LOCAL_STATE_PATH = "../../../terraform.bootstrap.tfstate"
 
 
 class BootstrapStack(ProjectStack):
-    def __init__(self, scope: Construct, id_: str, *, project: Project) -> None:
+    def __init__(self, scope: Construct, id_: str, *, environments: Environments) -> None:
         super().__init__(scope, id_)
+        project = environments.project
         LocalBackend(self, path=LOCAL_STATE_PATH)
         self.aws_provider(project=project, region=project.region, tags={"Stack": STACK_ID})
+        groups = [StackGroup(project=project, name=name) for name in (SHARED, *environments.all_names)]
         backend = StateBackend(self, "state_backend", project=project,
-                               aws=AwsContext(account_id=project.aws_account_id, region=project.region))
+                               aws=AwsContext(account_id=project.aws_account_id, region=project.region),
+                               groups=groups)
+        access = GitHubAccess(
+            self, "github", groups=groups,
+            bump_deploys={workspace.name for workspace in environments.workspaces
+                          if workspace.settings.tier == "development"},
+        )
         TerraformOutput(self, "state_bucket", value=backend.bucket.bucket.bucket)
         TerraformOutput(self, "lock_table", value=backend.lock_table.name)
         TerraformOutput(self, "state_key_arn", value=backend.key.arn)
+        TerraformOutput(self, "github_plan_role_arns",
+                        description="AWS_ROLE_ARN of each plan-<group> GitHub environment",
+                        value={name: role.arn for name, role in access.plan_roles.items()})
+        TerraformOutput(self, "github_deploy_role_arns", description="AWS_ROLE_ARN of each group's GitHub environment",
+                        value={name: role.arn for name, role in access.deploy_roles.items()})

@@ -20,7 +20,7 @@ FAKE_CREDENTIALS = {"access_key": "local-endpoint", "secret_key": "local-endpoin
 # Every AWS API the stacks call, by the provider's endpoint names.
 PROVIDER_SERVICES = (
     "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "efs", "elbv2", "iam", "kms", "logs",
-    "rds", "s3", "sns", "ssm", "sts", "wafv2",
+    "rds", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
 )
 BACKEND_SERVICES = ("s3", "dynamodb", "sts", "iam")
 

@@ -6,22 +6,23 @@ Every workspace is an instance of the same class; what differs comes from its en
 from __future__ import annotations
 
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
 from environments import litellm_config
-from environments.secret_inputs import DATABASE_URL, secret_variables
+from environments.secret_inputs import DATABASE_PASSWORD, GENERATED, provided_secrets
 from environments.workspace import Workspace
 from modules import policies
 from modules.aws import AwsContext
+from modules.ci_access.policies import Arns, StackGroup
 from modules.database.construct import EXPORTED_LOGS, Database
 from modules.ecs_service.construct import LiteLLMService
 from modules.ecs_service.containers import LITELLM, OLLAMA
+from modules.iam.boundary import RolePlacement
 from modules.iam.construct import TaskRoles
 from modules.load_balancer.construct import LoadBalancer
 from modules.network.construct import Network
 from modules.observability.construct import MonitoredResources, Observability
-from modules.secrets.construct import Secrets, WorkspaceKey
+from modules.secrets.construct import WorkspaceKey
 from modules.security_groups.construct import SecurityGroups
 from stacks.backend import s3_backend
 from stacks.base import ProjectStack
@@ -37,10 +38,11 @@ class WorkspaceStack(ProjectStack):
         retention = settings.observability.log_retention_days
         pull = settings.task.ollama.model_delivery == "pull"
 
-        s3_backend(self, project=project, key=workspace.state_key)
+        s3_backend(self, project=project, key=workspace.state_key, group=workspace.name)
+        group = StackGroup(project=project, name=workspace.name)
+        placement = RolePlacement(path=group.role_path, permissions_boundary=Arns(project).boundary(group))
         self.aws_provider(project=project, region=settings.region,
                           tags={"Workspace": workspace.name, "Tier": settings.tier, **settings.tags})
-        RandomProvider(self, "random")
 
         key = WorkspaceKey(
             self, "workspace_key", alias=prefix, aws=aws,
@@ -54,7 +56,7 @@ class WorkspaceStack(ProjectStack):
         network = Network(
             self, "network", prefix=prefix, settings=settings.network, aws=aws,
             flow_log_group_name=workspace.log_group_name("vpc-flow-logs"),
-            log_retention_days=retention, kms_key_arn=key.arn,
+            log_retention_days=retention, kms_key_arn=key.arn, role_placement=placement,
         )
         groups = SecurityGroups(
             self, "security_groups", prefix=prefix, vpc_id=network.vpc_id,
@@ -63,20 +65,17 @@ class WorkspaceStack(ProjectStack):
             cache_port=settings.litellm.cache.port if settings.litellm.cache else None,
             vpc_cidr=settings.network.vpc_cidr,
         )
-        secrets = Secrets(
-            self, "secrets", ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
-            variables=secret_variables(settings),
-            protect_salt_key=settings.database.deletion_protection,
-        )
         database = Database(
             self, "database", identifier=workspace.database_identifier, settings=settings.database, aws=aws,
-            subnet_ids=network.database_subnet_ids, security_group_id=groups.database,
-            password=secrets.database_password, kms_key_arn=key.arn,
+            subnet_ids=network.database_subnet_ids, security_group_id=groups.database, kms_key_arn=key.arn,
             log_group_names={log_type: workspace.rds_log_group_name(log_type) for log_type in EXPORTED_LOGS},
-            log_retention_days=retention,
+            log_retention_days=retention, role_placement=placement,
         )
-        secrets.parameter(DATABASE_URL, "database/url", database.url(secrets.database_password),
-                          "LiteLLM database connection string, password included")
+        # Written by the workspace's secrets stack (stacks/secrets.py); referenced here by name only.
+        parameters = {secret.env: f"{workspace.ssm_path}/{secret.parameter}"
+                      for secret in (*GENERATED, *provided_secrets(settings))}
+        container_secrets = {env: aws.arn("ssm", f"parameter{name}") for env, name in parameters.items()}
+        container_secrets[DATABASE_PASSWORD] = database.password_reference()
 
         load_balancer = LoadBalancer(
             self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc_id,
@@ -86,10 +85,12 @@ class WorkspaceStack(ProjectStack):
         )
         roles = TaskRoles(
             self, "iam", prefix=prefix, aws=aws, ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
+            secrets_key_alias=workspace.secrets_key_alias, database_secret_arn=database.password_secret_arn,
             log_group_arns=[
                 aws.arn("logs", f"log-group:{workspace.log_group_name(name)}") for name in (LITELLM, OLLAMA)
             ],
             ecr_repository_arns=[aws.arn("ecr", f"repository/{project.name}/*", region=project.region)],
+            role_placement=placement,
         )
         if settings.providers.bedrock is not None:
             roles.add_task_policy("bedrock", policies.allow(
@@ -104,7 +105,7 @@ class WorkspaceStack(ProjectStack):
             security_group_id=groups.ecs, model_cache_security_group_id=groups.efs,
             load_balancer=load_balancer.alb, target_group=load_balancer.target_group,
             listener=load_balancer.listener, roles=roles,
-            secrets={name: parameter.arn for name, parameter in secrets.parameters.items()},
+            secrets=container_secrets, environment=database.connection_environment(),
             config_content=litellm_config.render(workspace), kms_key_arn=key.arn,
         )
         Observability(
@@ -127,5 +128,5 @@ class WorkspaceStack(ProjectStack):
         TerraformOutput(self, "service_name", value=service.service_name)
         TerraformOutput(
             self, "ssm_parameters", description="SSM parameter name of each container secret",
-            value={name: parameter.name for name, parameter in secrets.parameters.items()},
+            value=parameters,
         )

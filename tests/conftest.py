@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ROOT / "environments"
 SHIPPED_WORKSPACES = ("dev", "dev-ci", "prod", "staging")
 SHARED_STACKS = ("bootstrap", "shared")
+SECRETS_STACKS = tuple(f"{name}-secrets" for name in SHIPPED_WORKSPACES)
 
 # jsii prints a banner about Node 20's end of life on every start; it says nothing about our code.
 QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
@@ -51,12 +52,11 @@ def stacks(synth_dir: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="session")
 def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """CLI config for offline Terraform, and whether the random provider is installed."""
+    """CLI config for offline Terraform (providers from the mirror only)."""
     mirror = terraform_cli.mirror_dir()
     terraform_cli.terraform_binary()
     directory = tmp_path_factory.mktemp("terraform")
     return {
         "cli_config": terraform_cli.write_cli_config(directory, mirror),
-        "keep_random": terraform_cli.random_provider_available(mirror),
         "directory": directory,
     }

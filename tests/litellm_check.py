@@ -104,10 +104,13 @@ def main() -> None:
     needed = references(config)
     # Stand-ins for the values ECS injects from SSM; the loader resolves every reference.
     os.environ.update({name: f"stand-in-{name.lower()}" for name in needed})
-    os.environ["DATABASE_URL"] = "postgresql://stand-in:stand-in@127.0.0.1:1/stand-in"
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: no model price download
     result: dict = {"references": sorted(needed)}
     try:
+        # What the proxy's start-up does with the task's DATABASE_* variables (set by the caller).
+        from litellm.proxy.utils import construct_database_url_from_env_vars
+
+        result["database_url"] = construct_database_url_from_env_vars()
         result["errors"] = check_structure(config)
         result |= load(path, config)
     except Exception as error:  # report, do not crash: the test shows what LiteLLM said

@@ -1,12 +1,21 @@
 """moto in server mode on 127.0.0.1, on a port of its own, for Terraform to talk to.
 
-Two gaps of moto 5.2.5 are filled in this process (the one running the server), each by
-storing what a call receives and returning it, the way AWS does - nothing is validated or
-invented:
+Gaps of moto 5.2.5 are filled in this process (the one running the server), each by storing
+what a call receives and returning it, the way AWS does - nothing is validated or invented:
 
 - Application Auto Scaling has no TagResource, UntagResource or ListTagsForResource, and
   RegisterScalableTarget drops its Tags; hashicorp/aws retries the missing calls until it times
   out (every scalable target is tagged through default_tags).
+- When it enforces IAM (INITIAL_NO_AUTH_ACTION_COUNT), moto authorizes a request against the
+  resource its handler names through `_determine_resource` (IAM, STS, SQS and S3 do); DynamoDB
+  names none, so an Allow on a table ARN never matched. DynamoDB requests carry TableName:
+  they are authorized against that table's ARN, as AWS does; IAM requests on a managed policy
+  against its PolicyArn.
+- moto names an action after the request's SigV4 signing name, which for CloudWatch is
+  `monitoring`; IAM calls it `cloudwatch`. It authorizes S3's HeadBucket and HeadObject as
+  themselves; IAM knows them as s3:ListBucket and s3:GetObject. Its signature check also fails every EFS request (REST
+  paths), valid or not. With IAM enforced, actions get IAM's prefix and signatures are not
+  checked: these tests prove what a principal's policies allow, the access key still names it.
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
@@ -89,6 +98,97 @@ def teach_ecs_service_settings() -> None:
     EC2ContainerServiceResponse._litellm_infra_settings = True
 
 
+def teach_dynamodb_table_resource() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if hasattr(DynamoHandler, "_determine_resource"):
+        return
+
+    def determine_resource(self) -> str:
+        body = self.body if isinstance(self.body, dict) else json.loads(self.body or "{}")  # parsed by moto
+        table = body.get("TableName")
+        return f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}" if table else "*"
+
+    DynamoHandler._determine_resource = determine_resource
+
+    # IAM names a role's resource already; a request on a managed policy names that policy.
+    from moto.iam.responses import IamResponse
+
+    role_resource = IamResponse._determine_resource
+
+    def iam_resource(self) -> str:
+        found = role_resource(self)
+        if found == "*" and self.data.get("PolicyArn"):
+            return self.data["PolicyArn"][0]
+        return found
+
+    IamResponse._determine_resource = iam_resource
+
+
+# SigV4 signing name -> IAM action prefix, where they differ (for the services the stacks use).
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+# Requests moto names after the API call that IAM authorizes under another action.
+IAM_ACTIONS = {"s3:HeadBucket": "s3:ListBucket", "s3:HeadObject": "s3:GetObject"}
+
+
+def iam_action(signing_name: str, action: str) -> str:
+    found = f"{IAM_PREFIXES.get(signing_name, signing_name)}:{action}"
+    return IAM_ACTIONS.get(found, found)
+
+
+def teach_iam_enforcement() -> None:
+    from moto.iam.access_control import IAMRequestBase
+
+    if getattr(IAMRequestBase, "_litellm_infra_iam", False):
+        return
+    initialise = IAMRequestBase.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        initialise(self, *args, **kwargs)
+        service, action = self._action.split(":", 1)
+        self._action = iam_action(service, action)
+
+    IAMRequestBase.__init__ = __init__
+    IAMRequestBase.check_signature = lambda self: None
+    IAMRequestBase._litellm_infra_iam = True
+
+
+# Every request moto receives, as (IAM action, resource moto authorizes it against), for the
+# `recording` blocks that are open.
+_recordings: list[list[tuple[str, str]]] = []
+
+
+def teach_recording() -> None:
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    if getattr(ActionAuthenticatorMixin, "_litellm_infra_recording", False):
+        return
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def record(self, iam_request_cls, resource: str = "*") -> None:
+        credential = self.headers.get("Authorization", "").partition("Credential=")[2]
+        if credential and _recordings:
+            action = self._get_action()
+            action = action[0] if isinstance(action, list) else action
+            for calls in _recordings:
+                calls.append((iam_action(credential.split(",")[0].split("/")[3], action), resource))
+        return authorize(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = record
+    ActionAuthenticatorMixin._litellm_infra_recording = True
+
+
+@contextmanager
+def recording() -> Iterator[list[tuple[str, str]]]:
+    """The (IAM action, resource) of every request the server receives inside the block."""
+    calls: list[tuple[str, str]] = []
+    _recordings.append(calls)
+    try:
+        yield calls
+    finally:
+        _recordings.remove(calls)
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
     """Run moto on 127.0.0.1 and a free port; yield its URL; stop it afterwards."""
@@ -98,6 +198,9 @@ def moto_server() -> Iterator[str]:
 
     teach_autoscaling_tags()
     teach_ecs_service_settings()
+    teach_dynamodb_table_resource()
+    teach_iam_enforcement()
+    teach_recording()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
     server.start()

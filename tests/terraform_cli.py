@@ -1,18 +1,14 @@
 """Running the real Terraform CLI against synthesized stacks, offline.
 
-Providers come from a local filesystem mirror (no registry is reachable). hashicorp/aws 5.100.0
-is in the mirror; hashicorp/random is not on every machine. When it is missing, a *validation
-copy* of the stack replaces each random_password by Terraform's built-in terraform_data (its
-`output` standing in for `result`) and drops the random provider. Everything else - every AWS
-resource, argument, reference and type - is still checked by the real provider. When the random
-provider is in the mirror, the stack is used unchanged.
+Providers come from a local filesystem mirror (no registry is reachable): hashicorp/aws 5.100.0
+is the only provider the stacks use (generated secrets come from its ephemeral
+aws_secretsmanager_random_password, not from hashicorp/random), so every stack runs unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,8 +21,8 @@ MIRROR_CANDIDATES = (
     "/usr/local/share/terraform/plugins",
 )
 HASHICORP = "registry.terraform.io/hashicorp"
+LOCK_FILE = Path(__file__).resolve().parent.parent / "stacks" / "terraform.lock.hcl"
 AWS_VERSION = "5.100.0"
-PLACEHOLDER_SECRET = "validation-placeholder-not-a-secret"
 
 
 class TerraformUnavailable(RuntimeError):
@@ -49,10 +45,6 @@ def mirror_dir() -> Path:
     )
 
 
-def random_provider_available(mirror: Path) -> bool:
-    return (mirror / HASHICORP / "random").is_dir()
-
-
 def write_cli_config(directory: Path, mirror: Path) -> Path:
     """A Terraform CLI config that installs hashicorp/* from the mirror only, with a shared cache."""
     cache = directory / "plugin-cache"
@@ -68,32 +60,11 @@ def write_cli_config(directory: Path, mirror: Path) -> Path:
     return config
 
 
-def validation_copy(stack: dict, *, keep_random: bool) -> dict:
-    """The stack as Terraform will check it here: backend removed (validate needs none), and
-    random_password swapped for terraform_data when the random provider is not installed."""
+def validation_copy(stack: dict) -> dict:
+    """The stack as Terraform will check it here: backend removed (validate needs none)."""
     document = json.loads(json.dumps(stack))
     document.get("terraform", {}).pop("backend", None)
-    if keep_random:
-        return document
-    return without_random_provider(document)
-
-
-def without_random_provider(document: dict) -> dict:
-    document = json.loads(json.dumps(document))
-    document.get("terraform", {}).get("required_providers", {}).pop("random", None)
-    document.get("provider", {}).pop("random", None)
-    resources = document.get("resource", {})
-    passwords = resources.pop("random_password", {})
-    if passwords:
-        stand_ins = resources.setdefault("terraform_data", {})
-        for name, body in passwords.items():
-            stand_ins[name] = {"input": PLACEHOLDER_SECRET}
-            if "lifecycle" in body:
-                stand_ins[name]["lifecycle"] = body["lifecycle"]
-    text = re.sub(r"random_password\.([A-Za-z0-9_-]+)\.result", r"terraform_data.\1.output", json.dumps(document))
-    if "random_" in json.dumps(json.loads(text).get("resource", {})):
-        raise AssertionError("a random_* resource other than random_password needs a stand-in here")
-    return json.loads(text)
+    return document
 
 
 def run(args: list[str], *, cwd: Path, cli_config: Path, env: dict[str, str] | None = None,

@@ -227,6 +227,7 @@ def test_every_problem_is_reported_in_one_run(tmp_path):
 @pytest.mark.parametrize("filename, fragment", [
     ("Dev_Test.toml", "must match [a-z][a-z0-9-]*"),
     ("shared.toml", "names a shared stack"),
+    ("qa-secrets.toml", "taken by the stacks that write each workspace's secrets"),
     ("a-very-long-workspace-name.toml", "longer than 24 characters"),
 ])
 def test_workspace_name_rules(filename, fragment, tmp_path):

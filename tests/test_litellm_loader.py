@@ -5,14 +5,17 @@ then its real loader. And the checker shown to catch a misspelt key."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote_plus, urlsplit
 
 import pytest
 import yaml
 
 from environments.litellm_config import render
 from environments.model import PiiPattern
+from environments.secret_inputs import DATABASE_HOST, DATABASE_NAME, DATABASE_PASSWORD, DATABASE_USERNAME
 from tests import tools
 from tests.conftest import ROOT, SHIPPED_WORKSPACES
 from tests.test_litellm_config import workspace
@@ -20,6 +23,9 @@ from tests.test_litellm_config import workspace
 pytestmark = pytest.mark.tools
 
 CHECKER = ROOT / "tests" / "litellm_check.py"
+# What ECS gives the litellm container; RDS-generated passwords may hold URL delimiters.
+DATABASE_ENVIRONMENT = {DATABASE_HOST: "db.internal:5432", DATABASE_USERNAME: "litellm", DATABASE_NAME: "litellm",
+                        DATABASE_PASSWORD: "p:a#s%s?w+o&r/d"}
 VARIANTS = {
     "prod-with-cache": ("prod", {"litellm.cache": {"host": "cache.internal", "port": 6379, "tls": True}}),
     "dev-with-azure": ("dev", {"providers.azure": {"api_base": "https://acme.openai.azure.com",
@@ -48,7 +54,7 @@ def check(text: str, directory, label: str) -> dict:
     path = directory / f"{label}.yaml"
     path.write_text(text)
     result = subprocess.run([str(tools.tool_python("litellm")), str(CHECKER), str(path)],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, env={**os.environ, **DATABASE_ENVIRONMENT})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -76,7 +82,16 @@ def test_litellm_accepts_the_config(label, results):
     rendered = yaml.safe_load(render(workspace(base, **changes)))
     assert outcome["models"] == [model["model_name"] for model in rendered["model_list"]]
     assert len(outcome["guardrails"]) == len(rendered.get("guardrails", []))
-    assert outcome["general_settings"] == ["database_url", "master_key"]
+    assert outcome["general_settings"] == ["master_key"]
+
+
+@pytest.mark.parametrize("label", SHIPPED_WORKSPACES)
+def test_litellm_builds_the_database_url_from_the_task_environment(label, results):
+    """The task sets DATABASE_HOST/USERNAME/NAME and the RDS-managed DATABASE_PASSWORD, which may
+    hold any character: LiteLLM must build a URL that carries it intact."""
+    url = urlsplit(results[label]["database_url"])
+    assert (url.scheme, url.hostname, url.port, url.path) == ("postgresql", "db.internal", 5432, "/litellm")
+    assert unquote_plus(url.password) == DATABASE_ENVIRONMENT[DATABASE_PASSWORD]
 
 
 @pytest.mark.parametrize("label", list(BROKEN))

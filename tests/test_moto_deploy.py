@@ -1,28 +1,39 @@
 """The synthesized stacks against moto with the real Terraform and hashicorp/aws provider:
-bootstrap applied, every workspace initialised on the S3 backend it created and planned under
-its DynamoDB lock, dev-ci applied, read back with boto3, and planned again with no changes."""
+bootstrap applied, every workspace and secrets stack initialised on the S3 backend it created
+and planned under its DynamoDB lock, dev-ci (with its secrets stack) applied, read back with
+boto3, and planned again with no changes; and no secret value - generated, RDS-managed or set
+with `main.py set-secret` - in any state or plan."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import urllib.request
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from environments.loader import load_environments
 from stacks import endpoints
 from tests import terraform_cli
-from tests.conftest import SHIPPED_WORKSPACES
-from tests.moto_server import moto_server
+from tests.conftest import ROOT, SECRETS_STACKS, SHIPPED_WORKSPACES
+from tests.moto_server import moto_server, recording
 
 pytestmark = [pytest.mark.moto, pytest.mark.terraform]
 
 REGION = "eu-west-1"
+LOADED = load_environments()
 PROJECT = {"bucket": "acme-litellm-terraform-state", "table": "litellm-terraform-locks"}
-# dev-ci declares no provider keys; the others get obviously fake values.
-FAKE_API_KEYS = {f"TF_VAR_{provider}_api_key": "fake-key-for-moto" for provider in ("openai", "anthropic", "azure")}
 
 # Resources moto applies but then mishandles, each removed from moto (only) after it was applied
 # and read back, with the reason printed in the test output.
@@ -82,8 +93,7 @@ def workdirs(stacks, terraform_env, moto_url, tmp_path_factory) -> dict[str, Pat
     for name, stack in stacks.items():
         directory = root / name
         directory.mkdir()
-        runnable = stack if terraform_env["keep_random"] else terraform_cli.without_random_provider(stack)
-        (directory / "cdk.tf.json").write_text(json.dumps(runnable, indent=2))
+        (directory / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
         override = endpoints.override(stack, moto_url, local_state=str(directory / "bootstrap.tfstate"))
         (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
         directories[name] = directory
@@ -91,8 +101,7 @@ def workdirs(stacks, terraform_env, moto_url, tmp_path_factory) -> dict[str, Pat
 
 
 def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: int = 900):
-    return terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], env=FAKE_API_KEYS,
-                             timeout=timeout)
+    return terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], timeout=timeout)
 
 
 def succeed(result) -> str:
@@ -125,7 +134,7 @@ def plans(bootstrap, workdirs, terraform_env) -> dict[str, dict]:
         succeed(terraform(["plan", "-input=false", "-out=plan.tfplan"], directory, terraform_env))
         return json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directory, terraform_env)))
 
-    names = ["shared", *SHIPPED_WORKSPACES]
+    names = ["shared", *SHIPPED_WORKSPACES, *SECRETS_STACKS]
     init_lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(names, pool.map(plan, names), strict=True))
@@ -148,13 +157,13 @@ def test_bootstrap_creates_the_state_backend(bootstrap, moto_url):
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-@pytest.mark.parametrize("name", ["shared", *SHIPPED_WORKSPACES])
+@pytest.mark.parametrize("name", ["shared", *SHIPPED_WORKSPACES, *SECRETS_STACKS])
 def test_stack_plans_against_the_moto_backend(name, plans, stacks):
     plan = plans[name]
     planned = {change["address"] for change in plan["resource_changes"] if change["change"]["actions"] == ["create"]}
     expected = {
         f"{resource_type}.{resource}"
-        for resource_type, by_name in stacks[name]["resource"].items() if resource_type != "random_password"
+        for resource_type, by_name in stacks[name]["resource"].items()
         for resource in by_name
     }
     assert expected <= planned, sorted(expected - planned)
@@ -185,14 +194,24 @@ def addresses(stack: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def dev_ci(plans, workdirs, terraform_env, stacks) -> dict:
+def dev_ci_secrets(plans, workdirs, terraform_env) -> dict:
+    """The secrets stack goes first: the workspace's task reads the parameters it writes."""
+    directory = workdirs["dev-ci-secrets"]
+    with recording() as calls:
+        succeed(terraform(["apply", "-auto-approve", "-input=false"], directory, terraform_env))
+    return {"outputs": json.loads(succeed(terraform(["output", "-json"], directory, terraform_env))), "calls": calls}
+
+
+@pytest.fixture(scope="module")
+def dev_ci(dev_ci_secrets, workdirs, terraform_env, stacks) -> dict:
     directory = workdirs["dev-ci"]
     runnable = json.loads((directory / "cdk.tf.json").read_text())
     targets = [f"-target={address}" for address in addresses(runnable) if address not in MOTO_UNSUPPORTED]
     for address, reason in MOTO_UNSUPPORTED.items():
         assert address in addresses(runnable), f"{address} no longer exists: drop it from MOTO_UNSUPPORTED"
         print(f"\nmoto limitation: {address} not applied: {reason}")
-    succeed(terraform(["apply", "-auto-approve", "-input=false", *targets], directory, terraform_env))
+    with recording() as calls:
+        succeed(terraform(["apply", "-auto-approve", "-input=false", *targets], directory, terraform_env))
     state = json.loads(succeed(terraform(["show", "-json"], directory, terraform_env)))
     applied = [
         resource for resource in state["values"]["root_module"].get("resources", [])
@@ -200,7 +219,8 @@ def dev_ci(plans, workdirs, terraform_env, stacks) -> dict:
     ]
     total = sum(len(by_name) for by_name in stacks["dev-ci"]["resource"].values())
     print(f"\ndev-ci: {len(applied)} of {total} resources applied to moto")
-    return {"state": state, "applied": applied, "total": total, "outputs": state["values"].get("outputs", {})}
+    return {"state": state, "applied": applied, "total": total, "outputs": state["values"].get("outputs", {}),
+            "calls": dev_ci_secrets["calls"] + calls}
 
 
 def test_dev_ci_applies_every_resource_moto_supports(dev_ci):
@@ -218,13 +238,24 @@ def test_dev_ci_task_definition_reads_back(dev_ci, moto_url):
     assert set(containers) == {"litellm", "ollama"}
     assert containers["litellm"]["dependsOn"] == [{"containerName": "ollama", "condition": "HEALTHY"}]
     ssm = aws("ssm", moto_url)
-    secrets = containers["litellm"]["secrets"]
-    assert {secret["name"] for secret in secrets} == {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL"}
-    for secret in secrets:
-        name = "/" + secret["valueFrom"].split(":parameter/", 1)[1]
-        parameter = ssm.get_parameter(Name=name)["Parameter"]
+    secrets = {secret["name"]: secret["valueFrom"] for secret in containers["litellm"]["secrets"]}
+    assert set(secrets) == {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_PASSWORD"}
+    secrets_key = aws("kms", moto_url).describe_key(KeyId="alias/litellm-dev-ci-secrets")["KeyMetadata"]["Arn"]
+    for name in ("LITELLM_MASTER_KEY", "LITELLM_SALT_KEY"):
+        parameter_name = "/" + secrets[name].split(":parameter/", 1)[1]
+        parameter = ssm.get_parameter(Name=parameter_name)["Parameter"]
         assert parameter["Type"] == "SecureString", name
         assert parameter["Name"].startswith("/litellm/dev-ci/")
+        described = ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Values": [parameter_name]}])["Parameters"][0]
+        assert described["KeyId"] in {secrets_key, "alias/litellm-dev-ci-secrets"}, described
+    # The password is the RDS-managed secret's `password` field, and only that.
+    instance = aws("rds", moto_url).describe_db_instances(DBInstanceIdentifier="litellm-dev-ci-postgres")
+    managed = instance["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+    assert secrets["DATABASE_PASSWORD"] == f"{managed}:password::"
+    environment = {item["name"]: item["value"] for item in containers["litellm"]["environment"]}
+    assert environment["DATABASE_USERNAME"] == "litellm" and environment["DATABASE_NAME"] == "litellm"
+    assert environment["DATABASE_HOST"].endswith(":5432")
 
 
 def test_dev_ci_security_group_chain_reads_back(dev_ci, moto_url):
@@ -270,3 +301,248 @@ def test_dev_ci_plans_no_changes_after_apply(dev_ci, workdirs, terraform_env):
         print(f"moto round-trip gap allowed: {gap[0]}.{gap[1]}: {reason}")
     fixed = set(MOTO_ROUND_TRIP_GAPS) - gaps_seen
     assert not fixed, f"no longer a moto gap, remove from MOTO_ROUND_TRIP_GAPS: {fixed}"
+
+
+@pytest.fixture(scope="module")
+def provided_secret(plans, workdirs, terraform_env, moto_url) -> dict:
+    """dev's secrets stack applied (it declares an OpenAI key), then the key set the documented
+    way: `main.py set-secret`, value on stdin."""
+    succeed(terraform(["apply", "-auto-approve", "-input=false"], workdirs["dev-secrets"], terraform_env))
+    value = "sk-proj-moto-" + uuid.uuid4().hex
+    result = subprocess.run(
+        [sys.executable, "main.py", "set-secret", "--workspace", "dev", "openai_api_key", "--endpoint-url", moto_url],
+        input=value + "\n", capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "local-endpoint", "AWS_SECRET_ACCESS_KEY": "local-endpoint"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert value not in result.stdout + result.stderr, "set-secret printed the value"
+    return {"name": "/litellm/dev/providers/openai_api_key", "value": value}
+
+
+def test_set_secret_writes_the_parameter_under_the_secrets_key(provided_secret, moto_url):
+    parameter = aws("ssm", moto_url).get_parameter(Name=provided_secret["name"], WithDecryption=True)["Parameter"]
+    assert parameter["Value"] == provided_secret["value"] and parameter["Version"] == 2
+    described = aws("ssm", moto_url).describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [provided_secret["name"]]}])["Parameters"][0]
+    key = aws("kms", moto_url).describe_key(KeyId="alias/litellm-dev-secrets")["KeyMetadata"]
+    assert described["KeyId"] == key["Arn"], described
+
+
+def secret_values(moto_url: str, provided: dict) -> dict[str, str]:
+    """Every secret value the deployed workspaces hold, read back from AWS (moto)."""
+    ssm, found = aws("ssm", moto_url), {"openai_api_key": provided["value"]}
+    for name in ("master_key", "salt_key"):
+        parameter = ssm.get_parameter(Name=f"/litellm/dev-ci/litellm/{name}", WithDecryption=True)["Parameter"]
+        found[name] = parameter["Value"]
+    instance = aws("rds", moto_url).describe_db_instances(DBInstanceIdentifier="litellm-dev-ci-postgres")
+    secret = aws("secretsmanager", moto_url).get_secret_value(
+        SecretId=instance["DBInstances"][0]["MasterUserSecret"]["SecretArn"])
+    found["database_password"] = json.loads(secret["SecretString"])["password"]
+    return found
+
+
+def test_no_secret_value_in_any_state_or_plan(dev_ci, provided_secret, workdirs, terraform_env, moto_url):
+    values = secret_values(moto_url, provided_secret)
+    assert values["master_key"].startswith("sk-") and len(values["master_key"]) == 3 + 48
+    assert all(len(value) >= 8 for value in values.values()), "a secret read back is implausibly short"
+    for name in ("dev-ci", "dev-ci-secrets", "dev-secrets"):
+        directory = workdirs[name]
+        state = succeed(terraform(["state", "pull"], directory, terraform_env))
+        succeed(terraform(["plan", "-input=false", "-out=leak-check.tfplan"], directory, terraform_env))
+        plan = succeed(terraform(["show", "-json", "leak-check.tfplan"], directory, terraform_env))
+        for secret, value in values.items():
+            assert value not in state, f"{name}: the {secret} is in the Terraform state"
+            assert value not in plan, f"{name}: the {secret} is in the plan"
+
+
+def test_secrets_are_written_once_and_never_rewritten(provided_secret, workdirs, terraform_env, moto_url):
+    """Re-planning a secrets stack after set-secret changes nothing: Terraform never writes the
+    placeholder (or a new generated value) over what is there."""
+    for name in ("dev-secrets", "dev-ci-secrets"):
+        succeed(terraform(["plan", "-input=false", "-detailed-exitcode", "-out=again.tfplan"], workdirs[name],
+                          terraform_env))
+    parameter = aws("ssm", moto_url).get_parameter(Name=provided_secret["name"], WithDecryption=True)["Parameter"]
+    assert parameter["Value"] == provided_secret["value"]
+
+
+# --- The plan role's rights, enforced by moto ------------------------------------------------
+# moto enforces IAM once INITIAL_NO_AUTH_ACTION_COUNT is reached (reset through its API). It
+# evaluates actions and S3 resources, and (tests/moto_server.py) DynamoDB tables; it does not
+# evaluate conditions or NotResource, which tests/test_ci_access.py checks with an IAM simulator.
+
+@contextmanager
+def iam_enforced(moto_url: str) -> Iterator[None]:
+    def reset(count: bytes) -> None:
+        request = urllib.request.Request(f"{moto_url}/moto-api/reset-auth", data=count, method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+
+    reset(b"0")
+    try:
+        yield
+    finally:
+        reset(b"inf")
+
+
+def as_user_of_role(moto_url: str, role_name: str) -> dict[str, str]:
+    """An IAM user holding exactly the policies the bootstrap stack gave `role_name` (moto
+    authorizes users' keys; the OIDC federation itself is GitHub's and AWS's)."""
+    iam = aws("iam", moto_url)
+    user = f"as-{role_name}"
+    iam.create_user(UserName=user)
+    inline = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    assert inline, f"{role_name} has no inline policy in moto: was bootstrap applied?"
+    for name in inline:
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=json.dumps(document))
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        iam.attach_user_policy(UserName=user, PolicyArn=attached["PolicyArn"])
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+
+
+@pytest.fixture(scope="module")
+def plan_role(dev_ci, provided_secret, moto_url) -> dict[str, str]:
+    return as_user_of_role(moto_url, "litellm-ci-plan-dev-ci")
+
+
+def client_as(service: str, endpoint: str, credentials: dict[str, str]):
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id=credentials["access_key"], aws_secret_access_key=credentials["secret_key"])
+
+
+@pytest.fixture(scope="module")
+def administrator(plan_role, moto_url) -> dict[str, str]:
+    """The control: a user with AdministratorAccess, so that a refusal is the plan role's policy,
+    not moto (moto answers some JSON services' denials in XML, which botocore reports as '403')."""
+    iam = aws("iam", moto_url)
+    iam.create_user(UserName="administrator")
+    iam.attach_user_policy(UserName="administrator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = iam.create_access_key(UserName="administrator")["AccessKey"]
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+
+
+def status_of(call) -> int:
+    try:
+        call()
+    except ClientError as error:
+        return error.response["ResponseMetadata"]["HTTPStatusCode"]
+    return 200
+
+
+def test_plan_role_reads_no_secret_and_no_other_state(plan_role, administrator, moto_url):
+    database = aws("rds", moto_url).describe_db_instances(DBInstanceIdentifier="litellm-dev-ci-postgres")
+    secret_arn = database["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+    ciphertext = aws("kms", moto_url).encrypt(KeyId="alias/litellm-dev-ci-secrets", Plaintext=b"x")["CiphertextBlob"]
+    bucket = PROJECT["bucket"]
+    reads = {
+        "its own workspace state": (lambda c: c("s3").get_object(Bucket=bucket, Key="litellm/dev-ci/terraform.tfstate"),
+                                    200),
+        "its secrets stack's state": (
+            lambda c: c("s3").get_object(Bucket=bucket, Key="litellm/dev-ci/secrets.tfstate"), 403),
+        "another workspace's state": (lambda c: c("s3").get_object(Bucket=bucket, Key="litellm/dev/secrets.tfstate"),
+                                      403),
+        "a state write": (lambda c: c("s3").put_object(Bucket=bucket, Key="litellm/dev-ci/x.tfstate", Body=b"{}"), 403),
+        "the master key": (lambda c: c("ssm").get_parameter(Name="/litellm/dev-ci/litellm/master_key",
+                                                             WithDecryption=True), 403),
+        "every parameter": (lambda c: c("ssm").get_parameters_by_path(Path="/litellm/dev-ci", Recursive=True,
+                                                                       WithDecryption=True), 403),
+        "the database password": (lambda c: c("secretsmanager").get_secret_value(SecretId=secret_arn), 403),
+        "a decryption": (lambda c: c("kms").decrypt(CiphertextBlob=ciphertext), 403),
+    }
+    with iam_enforced(moto_url):
+        for label, (call, expected) in reads.items():
+            assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, administrator))) == 200, label
+            assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, plan_role))) == expected, label
+
+
+def test_plan_role_plans_dev_ci_as_an_administrator_does(plan_role, workdirs, terraform_env, moto_url, tmp_path):
+    """terraform plan with the plan role's rights only: state read, lock taken, every resource
+    refreshed - and the same changes as the administrator's plan (moto's known gaps included)."""
+    succeed(terraform(["plan", "-input=false", "-out=admin.tfplan"], workdirs["dev-ci"], terraform_env))
+    admin = json.loads(succeed(terraform(["show", "-json", "admin.tfplan"], workdirs["dev-ci"], terraform_env)))
+    directory = tmp_path / "dev-ci-as-plan-role"
+    directory.mkdir()
+    shutil.copy(workdirs["dev-ci"] / "cdk.tf.json", directory / "cdk.tf.json")
+    override = json.loads((workdirs["dev-ci"] / endpoints.OVERRIDE_FILE).read_text())
+    override["provider"]["aws"][0].update(plan_role)
+    override["terraform"]["backend"]["s3"].update(plan_role)
+    (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
+    succeed(terraform(["init", "-input=false"], directory, terraform_env))
+    with iam_enforced(moto_url):
+        planned = terraform(["plan", "-input=false", "-out=plan.tfplan"], directory, terraform_env)
+    succeed(planned)
+    plan = json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directory, terraform_env)))
+
+    def changes(document: dict) -> set:
+        return {(change["address"], tuple(change["change"]["actions"])) for change in document["resource_changes"]}
+
+    assert changes(plan) == changes(admin)
+
+
+# --- The deploy role's rights, against every call of the real apply ------------------------
+# moto cannot enforce the deploy role (it treats the role's tag conditions as always met, so its
+# Deny statements would refuse everything). Instead: every request the dev-ci apply made (both
+# stacks, recorded by moto) goes to the IAM simulator as a request of the dev-ci deploy role,
+# carrying what the provider sends (the workspace's default tags) and the ARN moto named or,
+# where moto names none, an ARN of the action's resource type from AWS's service reference.
+
+# Calls the provider makes and survives being refused.
+REFUSAL_TOLERATED = {
+    "iam:GetUser": "account id discovery: refused (and meaningless for a role session), the provider falls back to "
+                   "sts:GetCallerIdentity",
+}
+
+
+def deploy_requests(calls: list[tuple[str, str]], *, role_of: str, workspace: str, key_policy: dict) -> list:
+    from modules.ci_access import policies
+    from tests.iam_simulator import Request
+
+    groups = {name: policies.StackGroup(project=LOADED.project, name=name)
+              for name in ("shared", *LOADED.all_names)}
+    group = groups[role_of]
+    identity = (("deploy", policies.deploy_policy(group, [g for n, g in groups.items() if n != role_of])),)
+    arns = policies.Arns(LOADED.project)
+    fill = {"Partition": "aws", "Region": REGION, "Account": LOADED.project.aws_account_id,
+            "BucketName": f"litellm-{workspace}-config-x", "LogGroupName": f"/litellm/{workspace}/litellm",
+            "ParameterNameWithoutLeadingSlash": f"litellm/{workspace}/litellm/master_key",
+            "RoleNameWithPath": f"litellm/{workspace}/litellm-{workspace}-task"}
+    context = {
+        "aws:RequestTag/Workspace": workspace, "aws:ResourceTag/Workspace": workspace, "aws:TagKeys": ["Workspace"],
+        "iam:PermissionsBoundary": arns.boundary(groups[workspace]),
+        "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+        "dynamodb:LeadingKeys": [f"{PROJECT['bucket']}/litellm/{workspace}/terraform.tfstate"],
+    }
+    return [
+        Request(principal=f"arn:aws:iam::{LOADED.project.aws_account_id}:role/litellm/ci/{group.deploy_role_name}",
+                action=action,
+                resource=resource if resource != "*" else {"derive": fill},
+                identity=identity, context=context, key_policy=key_policy)
+        for action, resource in sorted(set(calls))
+    ]
+
+
+@pytest.mark.tools
+def test_every_call_of_the_dev_ci_apply_is_allowed_to_its_deploy_role_alone(dev_ci, stacks):
+    from tests.iam_simulator import ALLOWED, decide
+
+    key_policy = json.loads(next(iter(stacks["dev-ci"]["resource"]["aws_kms_key"].values()))["policy"])
+    calls = dev_ci["calls"]
+    assert len(set(calls)) > 50, "the apply was not recorded"
+    own = deploy_requests(calls, role_of="dev-ci", workspace="dev-ci", key_policy=key_policy)
+    decisions = decide(own, LOADED.project.aws_account_id)
+    refused = [(request.action, request.resource, decision)
+               for request, decision in zip(own, decisions, strict=True)
+               if decision != ALLOWED and request.action not in REFUSAL_TOLERATED]
+    assert not refused, "the dev-ci deploy role may not make calls its apply needs:\n" + "\n".join(map(str, refused))
+    for action, reason in REFUSAL_TOLERATED.items():
+        print(f"refused and tolerated: {action}: {reason}")
+    print(f"\n{len(own)} distinct calls of the dev-ci apply: every one allowed to the dev-ci deploy role")
+
+    # The same calls by dev's deploy role: its own tags aside, dev-ci is out of its reach.
+    foreign = deploy_requests(calls, role_of="dev", workspace="dev-ci", key_policy=key_policy)
+    refused = {request.action for request, decision in
+               zip(foreign, decide(foreign, LOADED.project.aws_account_id), strict=True) if decision != ALLOWED}
+    assert {"iam:CreateRole", "iam:PutRolePolicy", "s3:PutObject", "dynamodb:PutItem", "ec2:CreateVpc",
+            "ssm:PutParameter", "kms:CreateAlias"} <= refused, sorted(refused)

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from environments.loader import load_environments
-from tests.conftest import SHARED_STACKS, SHIPPED_WORKSPACES, run_main
+from environments.secret_inputs import DATABASE_PASSWORD, PLACEHOLDER, container_secret_names, provided_secrets
+from tests.conftest import SECRETS_STACKS, SHARED_STACKS, SHIPPED_WORKSPACES, run_main
 
-REFERENCE = re.compile(r"^\$\{aws_ssm_parameter\.([A-Za-z0-9_]+)\.arn\}$")
 SECRET_NAMES = re.compile(r"API_KEY|MASTER_KEY|SALT_KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL", re.IGNORECASE)
 
 
@@ -34,7 +34,7 @@ def workspace(name: str):
 
 
 def test_manifest_lists_every_stack(stacks):
-    assert sorted(stacks) == sorted(SHARED_STACKS + SHIPPED_WORKSPACES)
+    assert sorted(stacks) == sorted(SHARED_STACKS + SHIPPED_WORKSPACES + SECRETS_STACKS)
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
@@ -56,36 +56,56 @@ def test_task_has_litellm_and_ollama_and_waits_for_the_model(name, stacks):
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
 def test_secrets_reach_the_container_by_reference_only(name, stacks):
-    stack = stacks[name]
-    parameters = resources(stack, "aws_ssm_parameter")
-    litellm = containers(stack)["litellm"]
-    assert litellm["secrets"], "litellm gets no secrets"
-    for secret in litellm["secrets"]:
-        match = REFERENCE.match(secret["valueFrom"])
-        assert match, f"{secret['name']} is not an SSM parameter reference: {secret['valueFrom']}"
-        parameter = parameters[match.group(1)]
-        assert parameter["type"] == "SecureString"
-        assert parameter["key_id"].startswith("${aws_kms_key.")
-        assert parameter["name"].startswith(f"/litellm/{name}/")
+    stack, written = stacks[name], stacks[f"{name}-secrets"]
+    settings = workspace(name).settings
+    parameters = {parameter["name"]: parameter for parameter in resources(written, "aws_ssm_parameter").values()}
+    secrets = {secret["name"]: secret["valueFrom"] for secret in containers(stack)["litellm"]["secrets"]}
+    assert set(secrets) == container_secret_names(settings)
+    prefix = f"arn:aws:ssm:{settings.region}:123456789012:parameter"
+    for variable, reference in secrets.items():
+        if variable == DATABASE_PASSWORD:
+            assert reference == "${aws_db_instance.database_instance.master_user_secret[0].secret_arn}:password::"
+            continue
+        assert reference.startswith(prefix + "/"), f"{variable} is not an SSM parameter ARN: {reference}"
+        parameter = parameters[reference.removeprefix(prefix)]  # written by the workspace's secrets stack
+        assert parameter["type"] == "SecureString" and parameter["name"].startswith(f"/litellm/{name}/")
+        assert parameter["key_id"] == "${aws_kms_key.secrets_key_key.arn}"
+    assert len(parameters) == len(secrets) - 1, "a secret parameter no container reads"
     for container in containers(stack).values():
         for variable in container["environment"]:
             assert not SECRET_NAMES.search(variable["name"]), f"{variable['name']} is a plain environment value"
-    expected = {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL"} | {
-        f"{provider.upper()}_API_KEY" for provider in workspace(name).settings.providers.with_api_keys()
-    }
-    assert {secret["name"] for secret in litellm["secrets"]} == expected
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
-def test_secret_values_are_generated_or_variables_never_literals(name, stacks):
-    stack = stacks[name]
-    for parameter in resources(stack, "aws_ssm_parameter").values():
-        literal = re.sub(r"\$\{[^}]+\}", "", parameter["value"])
-        assert literal in {"", "sk-"} or literal.startswith("postgresql://litellm:@:"), parameter["value"]
-    master = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"].endswith("master_key"))
-    assert master["value"].startswith("sk-${random_password.")
-    for variable in stack.get("variable", {}).values():
-        assert variable["sensitive"] is True and "default" not in variable
+def test_no_secret_is_a_terraform_value(name, stacks):
+    """Secrets never pass through Terraform values: write-only arguments from an ephemeral
+    resource, placeholders written once, and the database password owned by RDS."""
+    stack, written = stacks[name], stacks[f"{name}-secrets"]
+    assert "aws_ssm_parameter" not in stack["resource"] and "variable" not in stack and "ephemeral" not in stack
+    database = only(stack, "aws_db_instance")
+    assert database["manage_master_user_password"] is True
+    assert database["master_user_secret_kms_key_id"] == "${aws_kms_key.workspace_key_key.arn}"
+    assert not {"password", "password_wo"} & set(database)
+    generators = written["ephemeral"]["aws_secretsmanager_random_password"]
+    assert all(body["password_length"] >= 32 and body["exclude_punctuation"] for body in generators.values())
+    by_name = {parameter["name"].rsplit("/", 1)[-1]: parameter
+               for parameter in resources(written, "aws_ssm_parameter").values()}
+    for parameter in by_name.values():
+        assert "value" not in parameter and parameter["value_wo_version"] == 1, parameter["name"]
+    generated = "${{ephemeral.aws_secretsmanager_random_password.litellm_{}.random_password}}"
+    assert by_name["master_key"]["value_wo"] == "sk-" + generated.format("master_key")
+    assert by_name["salt_key"]["value_wo"] == generated.format("salt_key")
+    protected = workspace(name).settings.database.deletion_protection
+    assert by_name["salt_key"].get("lifecycle", {}).get("prevent_destroy", False) is protected
+    for secret in provided_secrets(workspace(name).settings):
+        assert by_name[secret.parameter.rsplit("/", 1)[-1]]["value_wo"] == PLACEHOLDER
+
+
+def test_every_stack_uses_only_the_aws_provider_and_terraform_1_11(stacks):
+    for name, stack in stacks.items():
+        assert set(stack["terraform"]["required_providers"]) == {"aws"}, name
+        assert set(stack["provider"]) == {"aws"}, name
+        assert stack["terraform"]["required_version"] == ">= 1.11", name
 
 
 def test_no_secret_material_anywhere_in_the_output(synth_dir):
@@ -103,7 +123,9 @@ def test_backends_share_one_bucket_with_distinct_keys(stacks):
     assert len({backend["bucket"] for backend in remote.values()}) == 1
     assert len({backend["key"] for backend in remote.values()}) == len(remote)
     for name, backend in remote.items():
-        assert backend["key"] == f"litellm/{name}/terraform.tfstate"
+        # A workspace's two stacks share its state folder: litellm/<workspace>/{terraform,secrets}.tfstate
+        folder, file = (name.removesuffix("-secrets"), "secrets") if name in SECRETS_STACKS else (name, "terraform")
+        assert backend["key"] == f"litellm/{folder}/{file}.tfstate"
         assert backend["encrypt"] is True and backend["dynamodb_table"] and backend["kms_key_id"]
 
 
@@ -235,8 +257,17 @@ def test_execution_role_reads_only_its_workspace(name, stacks):
     assert statements["ReadWorkspaceSecrets"]["Resource"] == \
         f"arn:aws:ssm:eu-west-1:123456789012:parameter/litellm/{name}/*"
     assert statements["ReadWorkspaceSecrets"]["Action"] == ["ssm:GetParameters"]
-    assert statements["DecryptWorkspaceSecrets"]["Resource"] == "${aws_kms_key.workspace_key_key.arn}"
+    # The secrets key is the secrets stack's, named by its alias; the database password's is the workspace key.
+    assert statements["DecryptWorkspaceSecrets"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [f"alias/litellm-{name}-secrets"]}}
+    assert statements["DecryptWorkspaceSecrets"]["Action"] == ["kms:Decrypt"]
+    assert stacks[f"{name}-secrets"]["resource"]["aws_kms_alias"]["secrets_key_alias"]["name"] == \
+        f"alias/litellm-{name}-secrets"
+    assert statements["ReadDatabasePassword"]["Resource"] == \
+        "${aws_db_instance.database_instance.master_user_secret[0].secret_arn}"
+    assert statements["DecryptDatabasePassword"]["Resource"] == "${aws_kms_key.workspace_key_key.arn}"
     assert only(stack, "aws_kms_key")["enable_key_rotation"] is True
+    assert only(stacks[f"{name}-secrets"], "aws_kms_key")["enable_key_rotation"] is True
 
 
 def test_bootstrap_creates_a_hardened_backend(stacks):
@@ -277,27 +308,48 @@ def test_synthesis_is_deterministic(synth_dir, tmp_path):
         assert (outdir / "stacks" / stack / "cdk.tf.json").read_bytes() == first, stack
 
 
-def test_github_roles_trust_only_this_repository_and_its_environments(stacks):
-    shared = stacks["shared"]
-    (provider,) = resources(shared, "aws_iam_openid_connect_provider").values()
+def test_github_roles_live_in_bootstrap_and_trust_one_workflow_on_main(stacks):
+    """The trust root is the administrator-applied bootstrap stack; the shared stack, which CI
+    deploys, holds no IAM at all."""
+    bootstrap, shared = stacks["bootstrap"], stacks["shared"]
+    assert not [kind for kind in shared["resource"] if kind.startswith("aws_iam_")]
+    (provider,) = resources(bootstrap, "aws_iam_openid_connect_provider").values()
     assert provider["url"] == "https://token.actions.githubusercontent.com"
-    roles = {body["name"]: body for body in resources(shared, "aws_iam_role").values()}
-    stack_names = ["shared", *sorted(SHIPPED_WORKSPACES)]
-    assert set(roles) == {"litellm-github-plan", *(f"litellm-github-deploy-{name}" for name in stack_names)}
+    roles = {body["name"]: body for body in resources(bootstrap, "aws_iam_role").values()}
+    groups = ["shared", *sorted(SHIPPED_WORKSPACES)]
+    assert set(roles) == {f"litellm-ci-{kind}-{name}" for kind in ("plan", "deploy") for name in groups}
 
     def subjects(role: str) -> list[str]:
         (statement,) = json.loads(roles[role]["assume_role_policy"])["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert "Resource" not in statement, "IAM refuses a trust policy with a Resource"
+        assert statement["Principal"] == {"Federated": "${aws_iam_openid_connect_provider.github_github_oidc.arn}"}
         assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
         return statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
 
-    assert subjects("litellm-github-plan") == [f"repo:acme/litellm-infra:environment:plan-{n}" for n in stack_names]
-    for name in stack_names:
-        assert subjects(f"litellm-github-deploy-{name}") == [f"repo:acme/litellm-infra:environment:{name}"]
-    for body in resources(shared, "aws_iam_role_policy").values():
-        statements = {statement["Sid"]: statement for statement in json.loads(body["policy"])["Statement"]}
-        if "AttachOnlyTheMonitoringPolicy" in statements:
-            condition = statements["AttachOnlyTheMonitoringPolicy"]["Condition"]["ArnEquals"]["iam:PolicyARN"]
-            assert condition == ["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]
-            assert all(resource.startswith("arn:aws:iam::123456789012:role/litellm-")
-                       for resource in [statements["ManageOwnRoles"]["Resource"]])
+    prefix = "repo:acme/litellm-infra:environment:"
+    workflows = ":job_workflow_ref:acme/litellm-infra/.github/workflows/"
+    for name in groups:
+        assert subjects(f"litellm-ci-plan-{name}") == [f"{prefix}plan-{name}{workflows}plan-stacks.yml@refs/heads/main"]
+        bump = [f"{prefix}{name}{workflows}image-bump.yml@refs/heads/main"] if name == "dev" else []
+        assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}deploy.yml@refs/heads/main", *bump]
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_every_workspace_role_is_under_its_path_and_boundary(name, stacks):
+    roles = resources(stacks[name], "aws_iam_role")
+    assert len(roles) >= 3
+    for role in roles.values():
+        assert role["path"] == f"/litellm/{name}/", role["name"]
+        assert role["permissions_boundary"] == f"arn:aws:iam::123456789012:policy/litellm-{name}-boundary"
+
+
+def test_each_stack_group_has_its_own_state_key(stacks):
+    keys = {alias["name"] for alias in resources(stacks["bootstrap"], "aws_kms_alias").values()}
+    for name, stack in stacks.items():
+        if name == "bootstrap":
+            continue
+        group = name.removesuffix("-secrets")
+        assert stack["terraform"]["backend"]["s3"]["kms_key_id"] == \
+            f"arn:aws:kms:eu-west-1:123456789012:alias/litellm-state-{group}"
+        assert f"alias/litellm-state-{group}" in keys

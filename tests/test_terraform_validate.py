@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import pytest
 
 from tests import terraform_cli
-from tests.conftest import SHARED_STACKS, SHIPPED_WORKSPACES
+from tests.conftest import SECRETS_STACKS, SHARED_STACKS, SHIPPED_WORKSPACES
 
 pytestmark = pytest.mark.terraform
 
 
-@pytest.mark.parametrize("stack_name", SHARED_STACKS + SHIPPED_WORKSPACES)
+@pytest.mark.parametrize("stack_name", SHARED_STACKS + SHIPPED_WORKSPACES + SECRETS_STACKS)
 def test_stack_passes_terraform_validate(stack_name, stacks, terraform_env, tmp_path):
-    copy = terraform_cli.validation_copy(stacks[stack_name], keep_random=terraform_env["keep_random"])
+    copy = terraform_cli.validation_copy(stacks[stack_name])
     (tmp_path / "cdk.tf.json").write_text(json.dumps(copy))
     config = terraform_env["cli_config"]
 
-    init = terraform_cli.run(["init", "-backend=false", "-input=false"], cwd=tmp_path, cli_config=config)
+    # The committed lock file, read-only: the provider's package must match its recorded checksum.
+    shutil.copy(terraform_cli.LOCK_FILE, tmp_path / ".terraform.lock.hcl")
+    init = terraform_cli.run(["init", "-backend=false", "-input=false", "-lockfile=readonly"], cwd=tmp_path,
+                             cli_config=config)
     assert init.returncode == 0, init.stdout + init.stderr
     validate = terraform_cli.run(["validate", "-json"], cwd=tmp_path, cli_config=config)
     report = json.loads(validate.stdout)
@@ -26,14 +31,13 @@ def test_stack_passes_terraform_validate(stack_name, stacks, terraform_env, tmp_
     assert report["error_count"] == 0
 
 
-def test_validation_copy_swaps_only_random_passwords(stacks):
-    """The stand-in changes nothing but the random provider's resources and their references."""
-    original = stacks["prod"]
-    copy = terraform_cli.without_random_provider(original)
-    assert "random_password" not in copy["resource"]
-    assert set(copy["resource"]["terraform_data"]) == set(original["resource"]["random_password"])
-    for resource_type, resources in original["resource"].items():
-        if resource_type != "random_password":
-            assert set(copy["resource"][resource_type]) == set(resources)
-    assert "random_password." not in json.dumps(copy)
-    assert "random" not in copy["terraform"]["required_providers"]
+def test_a_provider_package_the_lock_file_does_not_know_is_refused(stacks, terraform_env, tmp_path):
+    """-lockfile=readonly really checks: one changed checksum and init fails."""
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(terraform_cli.validation_copy(stacks["shared"])))
+    lock = terraform_cli.LOCK_FILE.read_text()
+    assert lock.count('"h1:') == 1
+    (tmp_path / ".terraform.lock.hcl").write_text(re.sub(r'"h1:[^"]+"', '"h1:' + "A" * 43 + '="', lock))
+    init = terraform_cli.run(["init", "-backend=false", "-input=false", "-lockfile=readonly"], cwd=tmp_path,
+                             cli_config=terraform_env["cli_config"])
+    assert init.returncode != 0
+    assert "checksum" in (init.stdout + init.stderr).lower()

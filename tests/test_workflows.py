@@ -4,6 +4,7 @@ on hold in every job."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -49,9 +50,11 @@ def test_a_stale_workflow_is_detected(tmp_path):
         shutil.copy(WORKFLOW_DIR / name, tmp_path / name)
     environments = load_environments()
     assert workflows.stale(environments, tmp_path) == []
-    plan = tmp_path / "plan.yml"
-    plan.write_text(plan.read_text().replace("fail-fast: false", "fail-fast: true"))
-    assert workflows.stale(environments, tmp_path) == ["plan.yml"]
+    plan = tmp_path / "plan-stacks.yml"
+    edited = plan.read_text().replace("fail-fast: false", "fail-fast: true")
+    assert edited != plan.read_text()
+    plan.write_text(edited)
+    assert workflows.stale(environments, tmp_path) == ["plan-stacks.yml"]
 
 
 def test_zizmor_finds_nothing():
@@ -82,8 +85,12 @@ def test_event_payload_is_read_only_in_env_blocks():
         text = (WORKFLOW_DIR / name).read_text()
         for match in re.finditer(r"\$\{\{\s*github\.event\.[^}]*\}\}", text):
             line = text[:match.start()].splitlines()[-1] + match.group(0)
+            # Values GitHub sets, never the pull request's author (head_branch, titles... are never read).
+            github_set = r"github\.event\.(workflow_run\.(id|head_sha|conclusion|event)|repository\.default_branch)"
             allowed = re.match(r"^\s+[A-Z_]+: \$\{\{ github\.event\.client_payload\.\w+ \}\}$", line) or \
-                "group: plan-${{ github.event.pull_request.number }}" in line
+                "group: plan-${{ github.event.pull_request.number }}" in line or \
+                re.search(r"\$\{\{ " + github_set + r" \}\}$", line) or \
+                re.match(r"^\s+if: " + github_set + r" == '\w+' && " + github_set + r" == '\w+'", line)
             assert allowed, f"{name}: {line.strip()}"
 
 
@@ -126,10 +133,39 @@ def test_terraform_jobs_are_serialized_per_stack_and_never_cancelled():
                     assert "-lock-timeout=" in line, f"{name}:{job_name}: waits for a held lock, never fails on it"
 
 
-def test_plan_covers_every_stack():
-    matrix = load("plan.yml")["jobs"]["plan"]["strategy"]["matrix"]["include"]
+def test_plan_covers_every_stack_but_the_secrets_stacks():
+    matrix = load("plan-stacks.yml")["jobs"]["plan"]["strategy"]["matrix"]["include"]
     assert [entry["stack"] for entry in matrix] == ["shared", *sorted(SHIPPED_WORKSPACES)]
-    assert load("plan.yml")["jobs"]["plan"]["environment"] == "plan-${{ matrix.stack }}"
+    assert load("plan-stacks.yml")["jobs"]["plan"]["environment"] == "plan-${{ matrix.stack }}"
+    gate_steps = load("plan-stacks.yml")["jobs"]["gate"]["steps"]
+    (keep,) = [step for step in gate_steps if step["name"].startswith("Keep only")]
+    assert f"for stack in shared {' '.join(sorted(SHIPPED_WORKSPACES))}; do" in keep["run"]
+
+
+def test_pull_request_code_runs_without_credentials():
+    """The workflow that runs the pull request's code can reach nothing: no token scope but
+    contents: read, no environment, no secret, no AWS."""
+    workflow = load("plan.yml")
+    assert set(workflow[True]) == {"pull_request"}  # YAML 1.1: on -> True
+    for job in workflow["jobs"].values():
+        assert job["permissions"] == {"contents": "read"} and "environment" not in job
+        for step in job["steps"]:
+            assert "secrets." not in json.dumps(step) and "configure-aws-credentials" not in step.get("uses", "")
+
+
+def test_credentials_exist_only_after_mains_gate_accepted_the_stacks():
+    workflow = load("plan-stacks.yml")
+    assert workflow[True] == {"workflow_run": {"workflows": ["plan"], "types": ["completed"]}}
+    gate, plan = workflow["jobs"]["gate"], workflow["jobs"]["plan"]
+    assert "id-token" not in gate["permissions"] and plan["needs"] == "gate"
+    (checkout,) = [step for step in gate["steps"] if "actions/checkout@" in step.get("uses", "")]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    names = [step["name"] for step in gate["steps"]]
+    gate_step = next(step for step in gate["steps"] if step["name"].startswith("Gate"))
+    assert gate_step["run"].startswith("python3 .ci/plan_gate.py untrusted/cdktf.out --state-bucket ")
+    assert names.index(gate_step["name"]) < names.index("Keep the gated stacks")
+    downloads = [step["with"]["name"] for step in plan["steps"] if "download-artifact" in step.get("uses", "")]
+    assert downloads == ["gated"], "the plan job reads only what the gate accepted"
 
 
 def test_deploy_order_and_approvals():
@@ -140,14 +176,28 @@ def test_deploy_order_and_approvals():
     for stack in ("staging", "prod"):
         assert deploy[f"deploy-{stack}"]["environment"] == stack  # required reviewers live there
     dev_ci = [step["name"] for step in deploy["deploy-dev-ci"]["steps"]]
-    assert dev_ci[-3:] == ["Create", "Wait until the tasks are healthy (bounded by the AWS CLI waiter, 10 minutes)",
-                           "Destroy"]
-    (destroy,) = [step for step in deploy["deploy-dev-ci"]["steps"] if step["name"] == "Destroy"]
-    assert destroy["if"] == "${{ always() }}"
+    assert dev_ci[-5:] == ["Apply dev-ci-secrets (secret parameters, each written once)", "Create",
+                           "Wait until the tasks are healthy (bounded by the AWS CLI waiter, 10 minutes)",
+                           "Destroy", "Destroy dev-ci-secrets"]
+    for name in ("Destroy", "Destroy dev-ci-secrets"):
+        (destroy,) = [step for step in deploy["deploy-dev-ci"]["steps"] if step["name"] == name]
+        assert destroy["if"] == "${{ always() }}"
+    for stack in ("dev", "staging", "prod"):
+        names = [step["name"] for step in deploy[f"deploy-{stack}"]["steps"]]
+        assert names[-2:] == [f"Apply {stack}-secrets (secret parameters, each written once)", "Apply"], stack
+
+
+def test_deploys_run_from_main_only():
+    workflow = load("deploy.yml")
+    assert workflow[True]["push"] == {"branches": ["main"]}
+    assert workflow["jobs"]["synthesize"]["if"] == "github.ref == 'refs/heads/main'"
+    for job_name, job in workflow["jobs"].items():
+        if job_name != "synthesize":
+            assert "synthesize" in job["needs"] or any(need.startswith("deploy-") for need in job["needs"]), job_name
 
 
 def test_plan_uploads_no_binary_plan():
-    for step in load("plan.yml")["jobs"]["plan"]["steps"]:
+    for step in load("plan-stacks.yml")["jobs"]["plan"]["steps"]:
         if "upload-artifact" in step.get("uses", ""):
             assert step["with"]["path"].endswith("plan.txt")
 

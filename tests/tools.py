@@ -1,5 +1,6 @@
 """Tools whose pins clash with the project's (checkov pins old boto3/botocore/packaging; litellm
-brings its own pydantic and openai stacks) live in virtualenvs of their own under .cache/tools.
+brings its own pydantic and openai stacks) live in virtualenvs of their own under .cache/tools;
+npm tools (the IAM policy simulator) in npm prefixes of their own there.
 
     python -m tests.tools install [NAME...]   create them (the test suite also does on first use)
 """
@@ -19,6 +20,10 @@ TOOLS_DIR = ROOT / ".cache" / "tools"
 TOOLS: dict[str, list[str]] = {
     "checkov": [f"checkov=={CHECKOV_VERSION}"],
     "litellm": ["litellm[proxy]==1.80.11"],
+}
+# AGPL-3.0, used as a test tool only (never shipped): evaluates the CI roles' policies.
+NPM_TOOLS: dict[str, list[str]] = {
+    "iam-simulate": ["@cloud-copilot/iam-simulate@0.1.173"],
 }
 
 
@@ -43,6 +48,20 @@ def tool_python(name: str) -> Path:
     return python
 
 
+def npm_tool(name: str) -> Path:
+    """The tool's npm prefix (node_modules inside); installed when missing."""
+    directory = tool_dir(name)
+    marker = directory / ".installed"
+    wanted = "\n".join(NPM_TOOLS[name])
+    if marker.is_file() and marker.read_text() == wanted:
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "install", "--prefix", str(directory), "--no-audit", "--no-fund", "--save-exact",
+                    *NPM_TOOLS[name]], check=True, stdout=subprocess.DEVNULL)
+    marker.write_text(wanted)
+    return directory
+
+
 def tool_executable(name: str, executable: str | None = None) -> Path:
     tool_python(name)
     return tool_dir(name) / "bin" / (executable or name)
@@ -51,13 +70,15 @@ def tool_executable(name: str, executable: str | None = None) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Create the tool virtualenvs under .cache/tools.")
     parser.add_argument("command", choices=["install"])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"tools to install (default: all of {list(TOOLS)})")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"tools to install (default: all of {[*TOOLS, *NPM_TOOLS]})")
     args = parser.parse_args()
-    unknown = sorted(set(args.names) - set(TOOLS))
+    known = [*TOOLS, *NPM_TOOLS]
+    unknown = sorted(set(args.names) - set(known))
     if unknown:
-        parser.error(f"unknown tools {unknown}; choose from {list(TOOLS)}")
-    for name in args.names or list(TOOLS):
-        print(f"{name}: {tool_python(name)}")
+        parser.error(f"unknown tools {unknown}; choose from {known}")
+    for name in args.names or known:
+        print(f"{name}: {tool_python(name) if name in TOOLS else npm_tool(name)}")
 
 
 if __name__ == "__main__":

@@ -1,126 +1,75 @@
 """AWS access for GitHub Actions through OIDC: no static keys anywhere.
 
-- One plan role, read-only, assumable only from the `plan-<stack>` GitHub environments of this
-  repository (pull requests): it reads every resource and the state, takes state locks.
-- One deploy role per stack, assumable only from the GitHub environment of that stack (staging
-  and prod environments require approval in GitHub): PowerUser rights plus IAM limited to the
-  stack's own role names, PassRole to those roles, and attaching no managed policy but the one
-  the stacks use.
+Part of the bootstrap stack, which only an administrator applies: no role GitHub can assume
+can change these roles, their trust or the boundaries (modules/ci_access/policies.py holds the
+documents and the reasoning). Per stack group (`shared`, each workspace):
+
+- a plan role, assumable only by the plan workflow on main in the group's `plan-<group>`
+  GitHub environment: ReadOnlyAccess with every data read denied, its own state object;
+- a deploy role, assumable only by the deploy workflow on main (and the image-bump workflow for
+  development workspaces) in the group's environment (staging and prod require approval);
+- for workspaces, the permissions boundary every role the group creates must carry.
 """
 
 from __future__ import annotations
 
+import json
+
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from environments.model import Project
-from modules import policies
-from modules.aws import AwsContext
-from modules.state_backend.construct import state_key_alias
-
-GITHUB_ISSUER = "token.actions.githubusercontent.com"
-# The only AWS managed policy a stack attaches to its own roles (RDS enhanced monitoring).
-ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
-SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
-                        "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com")
+from modules.ci_access import policies
+from modules.ci_access.policies import StackGroup
 
 
-def plan_environment(stack: str) -> str:
-    return f"plan-{stack}"
+def _id(name: str) -> str:
+    return name.replace("-", "_")
 
 
 class GitHubAccess(Construct):
-    def __init__(self, scope: Construct, id_: str, *, project: Project, aws: AwsContext, stacks: list[str]) -> None:
+    def __init__(self, scope: Construct, id_: str, *, groups: list[StackGroup], bump_deploys: set[str]) -> None:
         super().__init__(scope, id_)
-        self._project = project
-        self._aws = aws
+        project = groups[0].project
+        arns = policies.Arns(project)
+        self._path = policies.ci_role_path(project)
         self.oidc = IamOpenidConnectProvider(
-            self, "github_oidc", url=f"https://{GITHUB_ISSUER}", client_id_list=["sts.amazonaws.com"],
+            self, "github_oidc", url=f"https://{policies.GITHUB_ISSUER}", client_id_list=["sts.amazonaws.com"],
         )
-        iam = f"arn:{aws.partition}:iam::"
-        self.plan_role = self._role(
-            "plan", [plan_environment(stack) for stack in stacks],
-            "GitHub Actions, pull requests: plan every stack (read-only)",
-        )
-        IamRolePolicyAttachment(self, "plan_read_only", role=self.plan_role.name,
-                                policy_arn=f"{iam}aws:policy/ReadOnlyAccess")
-        IamRolePolicy(self, "plan_state", role=self.plan_role.id, name="terraform-state",
-                      policy=policies.document(*self._state_statements(write=False)))
+        oidc_arn = self.oidc.arn
+        self.plan_roles: dict[str, IamRole] = {}
         self.deploy_roles: dict[str, IamRole] = {}
-        for stack in stacks:
-            role = self._role(f"deploy-{stack}", [stack], f"GitHub Actions, environment {stack}: deploy that stack")
-            IamRolePolicyAttachment(self, f"deploy_{stack.replace('-', '_')}_power_user", role=role.name,
-                                    policy_arn=f"{iam}aws:policy/PowerUserAccess")
-            owned = f"{project.name}-{stack}-*" if stack != "shared" else f"{project.name}-github-*"
-            IamRolePolicy(
-                self, f"deploy_{stack.replace('-', '_')}_policy", role=role.id, name="deploy",
-                policy=policies.document(
-                    *self._state_statements(write=True),
-                    policies.allow(
-                        ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:TagRole",
-                         "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:GetRolePolicy",
-                         "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-                         "iam:ListInstanceProfilesForRole", "iam:PassRole"],
-                        f"{iam}{aws.account_id}:role/{owned}", sid="ManageOwnRoles",
-                    ),
-                    policies.allow(
-                        ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], f"{iam}{aws.account_id}:role/{owned}",
-                        sid="AttachOnlyTheMonitoringPolicy",
-                        condition={"ArnEquals": {"iam:PolicyARN": [f"{iam}aws:policy/{name}"
-                                                                   for name in ATTACHABLE_POLICIES]}},
-                    ),
-                    policies.allow(
-                        ["iam:CreateServiceLinkedRole"], f"{iam}{aws.account_id}:role/aws-service-role/*",
-                        sid="ServiceLinkedRoles",
-                        condition={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}},
-                    ),
-                    *([policies.allow(
-                        ["iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider",
-                         "iam:GetOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
-                         "iam:UpdateOpenIDConnectProviderThumbprint"],
-                        f"{iam}{aws.account_id}:oidc-provider/{GITHUB_ISSUER}", sid="ManageGitHubProvider",
-                    )] if stack == "shared" else []),
-                ),
+        self.boundaries: dict[str, IamPolicy] = {}
+        for group in groups:
+            others = [other for other in groups if other.name != group.name]
+            if group.is_workspace:
+                self.boundaries[group.name] = IamPolicy(
+                    self, f"{_id(group.name)}_boundary", name=group.boundary_name,
+                    description=f"Permissions boundary of every role the {group.name} stacks create",
+                    policy=json.dumps(policies.boundary_policy(group)),
+                )
+            plan = self._role(f"plan_{_id(group.name)}", group.plan_role_name, policies.plan_subjects(group),
+                              oidc_arn, f"GitHub Actions: plan {group.name} (read-only, no data reads)")
+            IamRolePolicyAttachment(self, f"plan_{_id(group.name)}_read_only", role=plan.name,
+                                    policy_arn=f"arn:{arns.aws.partition}:iam::aws:policy/ReadOnlyAccess")
+            IamRolePolicy(self, f"plan_{_id(group.name)}_policy", role=plan.id, name="plan",
+                          policy=json.dumps(policies.plan_policy(group, others)))
+            deploy = self._role(
+                f"deploy_{_id(group.name)}", group.deploy_role_name,
+                policies.deploy_subjects(group, bump_deploys=group.name in bump_deploys),
+                oidc_arn, f"GitHub Actions: deploy {group.name} from main",
             )
-            self.deploy_roles[stack] = role
+            IamRolePolicy(self, f"deploy_{_id(group.name)}_policy", role=deploy.id, name="deploy",
+                          policy=json.dumps(policies.deploy_policy(group, others)))
+            self.plan_roles[group.name] = plan
+            self.deploy_roles[group.name] = deploy
 
-    def _role(self, suffix: str, environments: list[str], description: str) -> IamRole:
-        repository = self._project.github.repository
+    def _role(self, id_: str, name: str, subjects: list[str], oidc_arn: str, description: str) -> IamRole:
         return IamRole(
-            self, f"{suffix.replace('-', '_')}_role", name=f"{self._project.name}-github-{suffix}",
-            description=description, max_session_duration=3600,
-            assume_role_policy=policies.document({
-                "Sid": "GitHubEnvironments",
-                "Effect": "Allow",
-                "Principal": {"Federated": self.oidc.arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
-                        f"{GITHUB_ISSUER}:sub": [f"repo:{repository}:environment:{name}" for name in environments],
-                    },
-                },
-            }),
+            self, f"{id_}_role", name=name, path=self._path, description=description,
+            max_session_duration=3600,
+            assume_role_policy=json.dumps(policies.trust_policy(oidc_arn, subjects)),
         )
-
-    def _state_statements(self, *, write: bool) -> list[policies.Statement]:
-        project, aws = self._project, self._aws
-        bucket = f"arn:{aws.partition}:s3:::{project.state.bucket}"
-        object_actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] if write else ["s3:GetObject"]
-        return [
-            policies.allow(["s3:ListBucket"], bucket, sid="ListState"),
-            policies.allow(object_actions, f"{bucket}/{project.name}/*", sid="State"),
-            policies.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
-                           aws.arn("dynamodb", f"table/{project.state.lock_table}", region=project.region),
-                           sid="StateLocks"),
-            policies.allow(
-                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "*", sid="StateAndWorkspaceKeys",
-                # Keys are chosen by alias: the state key and the workspace keys (SSM SecureStrings).
-                condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": [
-                    state_key_alias(project), f"alias/{project.name}-*",
-                ]}},
-            ),
-        ]

@@ -92,6 +92,7 @@ class LiteLLMService(Construct):
         listener: LbListener,
         roles: TaskRoles,
         secrets: dict[str, str],
+        environment: dict[str, str],
         config_content: str,
         kms_key_arn: str,
     ) -> None:
@@ -146,7 +147,7 @@ class LiteLLMService(Construct):
             log_groups={name: group.name for name, group in self.log_groups.items()},
             secrets=secrets, config=config,
             # LiteLLM's S3 client (config bucket) and Bedrock calls need the region.
-            litellm_environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
+            litellm_environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region, **environment},
         )
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=prefix, cpu=str(task.cpu), memory=str(task.memory),

@@ -1,7 +1,8 @@
 """The two roles of the task, each limited to what it uses.
 
 Execution role (the ECS agent): pull from the project's ECR repositories, write the two log
-groups, read the workspace's SSM path, decrypt with the workspace key - nothing else.
+groups, read the workspace's SSM path (decrypting with the workspace's secrets key) and the
+database's RDS-managed secret (workspace key) - nothing else.
 Task role (the containers): read the LiteLLM config object, mount the model cache, invoke the
 listed Bedrock models. No ECS Exec, no wildcard services.
 """
@@ -14,6 +15,7 @@ from constructs import Construct
 
 from modules import policies
 from modules.aws import AwsContext
+from modules.iam.boundary import RolePlacement
 
 
 class TaskRoles(Construct):
@@ -26,8 +28,11 @@ class TaskRoles(Construct):
         aws: AwsContext,
         ssm_path: str,
         kms_key_arn: str,
+        secrets_key_alias: str,
+        database_secret_arn: str,
         log_group_arns: list[str],
         ecr_repository_arns: list[str],
+        role_placement: RolePlacement,
     ) -> None:
         super().__init__(scope, id_)
         trust = policies.service_trust(
@@ -35,6 +40,7 @@ class TaskRoles(Construct):
         )
         self.execution_role = IamRole(
             self, "execution_role", name=f"{prefix}-task-execution", assume_role_policy=trust,
+            **role_placement.arguments(),
             description="ECS agent: pull images, write logs, read this workspace's secrets",
         )
         self.execution_policy = IamRolePolicy(
@@ -53,11 +59,18 @@ class TaskRoles(Construct):
                 policies.allow(
                     ["ssm:GetParameters"], aws.arn("ssm", f"parameter{ssm_path}/*"), sid="ReadWorkspaceSecrets",
                 ),
-                policies.allow(["kms:Decrypt"], kms_key_arn, sid="DecryptWorkspaceSecrets"),
+                policies.allow(["secretsmanager:GetSecretValue"], database_secret_arn, sid="ReadDatabasePassword"),
+                policies.allow(["kms:Decrypt"], kms_key_arn, sid="DecryptDatabasePassword"),
+                # The secrets key belongs to the workspace's secrets stack: named by its alias, so
+                # this stack needs neither its ARN nor a lookup (which a first plan could not do).
+                policies.allow(
+                    ["kms:Decrypt"], aws.arn("kms", "key/*"), sid="DecryptWorkspaceSecrets",
+                    condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": [secrets_key_alias]}},
+                ),
             ),
         )
         self.task_role = IamRole(
-            self, "task_role", name=f"{prefix}-task", assume_role_policy=trust,
+            self, "task_role", name=f"{prefix}-task", assume_role_policy=trust, **role_placement.arguments(),
             description="LiteLLM and Ollama containers",
         )
 

@@ -27,6 +27,7 @@ from constructs import Construct
 from environments.model import Network as NetworkSettings
 from modules import policies
 from modules.aws import AwsContext
+from modules.iam.boundary import RolePlacement
 from modules.observability.log_group import encrypted_log_group
 
 # Interface endpoints that keep image pulls, logs and secret reads off the NAT gateway.
@@ -45,8 +46,10 @@ class Network(Construct):
         flow_log_group_name: str,
         log_retention_days: int,
         kms_key_arn: str,
+        role_placement: RolePlacement,
     ) -> None:
         super().__init__(scope, id_)
+        self._role_placement = role_placement
         zones = settings.availability_zones
         self.vpc = Vpc(
             self, "vpc", cidr_block=settings.vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True,
@@ -142,7 +145,7 @@ class Network(Construct):
                                     retention_days=retention_days, kms_key_arn=kms_key_arn)
         group_arn = group.arn
         role = IamRole(
-            self, "flow_log_role", name=f"{prefix}-flow-logs",
+            self, "flow_log_role", name=f"{prefix}-flow-logs", **self._role_placement.arguments(),
             assume_role_policy=policies.service_trust(
                 "vpc-flow-logs.amazonaws.com", account_id=aws.account_id,
                 source_arn=aws.arn("ec2", "vpc-flow-log/*"),

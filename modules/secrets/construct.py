@@ -1,28 +1,27 @@
-"""Workspace KMS key, generated secrets and provider API keys in SSM Parameter Store.
+"""Workspace KMS key, and the secret parameters of a workspace in SSM Parameter Store.
 
-Generated values (master key, salt key, database password) come from random_password: they
-never appear in code or in the synthesized JSON, only in the (KMS-encrypted, access-restricted)
-Terraform state and in SSM. Secrets from outside (provider API keys, the Redis password) come
-from sensitive Terraform variables fed by CI secrets (environments/secret_inputs.py); a provider
-that is not declared gets no variable, no parameter and no model.
+No secret value is in the synthesized JSON, the Terraform state or a plan (Terraform >= 1.11):
+generated values come from an ephemeral resource (AWS Secrets Manager's GetRandomPassword) and
+reach SSM through write-only arguments; provided values are placeholders that Terraform writes
+once and `main.py set-secret` replaces (environments/secret_inputs.py).
 """
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle, TerraformVariable, TerraformVariableValidationConfig
+from cdktf import TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
-from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
-from environments.secret_inputs import MASTER_KEY, SALT_KEY, SecretVariable
+from environments.secret_inputs import GENERATED, MASTER_KEY, PLACEHOLDER, SALT_KEY, SecretParameter
 from modules import policies
 from modules.aws import AwsContext
 
 
 class WorkspaceKey(Construct):
-    """Customer-managed key of a workspace: SSM parameters, logs, RDS, EFS, SNS, S3 config."""
+    """Customer-managed key of a workspace: logs, RDS (and its managed password), EFS, SNS, S3 config.
+    Never the secret parameters: those have the secrets stack's own key (SecretsKey)."""
 
     def __init__(
         self,
@@ -39,7 +38,7 @@ class WorkspaceKey(Construct):
         log_group_arns = [aws.arn("logs", f"log-group:{pattern}") for pattern in log_group_patterns]
         self.key = KmsKey(
             self, "key",
-            description=f"{alias}: secrets, logs, database, file system and alarms",
+            description=f"{alias}: logs, database, file system, config and alarms",
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policies.document(
@@ -75,8 +74,38 @@ class WorkspaceKey(Construct):
         self.arn = self.key.arn
 
 
-class Secrets(Construct):
-    """The task's secrets as SSM SecureString parameters under the workspace path."""
+# Write-only values are sent when this number changes, never otherwise: each parameter is written
+# once. Rotating the master key means raising its version (never the salt key's).
+WRITE_ONCE = 1
+# Characters of a generated secret: letters and digits, so that it survives any quoting.
+GENERATED_LENGTH = 48
+RANDOM_PASSWORD = "aws_secretsmanager_random_password"
+# What a generated value is stored as, per container variable (LiteLLM master keys start with sk-).
+GENERATED_FORMAT = {MASTER_KEY: "sk-{}", SALT_KEY: "{}"}
+
+
+class SecretsKey(Construct):
+    """A key for the workspace's secret parameters only: the roles that plan or run the workspace
+    never need it, so a grant on the workspace key (logs, RDS, EFS) reveals no secret."""
+
+    def __init__(self, scope: Construct, id_: str, *, alias: str, aws: AwsContext, deletion_window_days: int) -> None:
+        super().__init__(scope, id_)
+        self.key = KmsKey(
+            self, "key", description=f"{alias}: secret parameters only",
+            enable_key_rotation=True, deletion_window_in_days=deletion_window_days,
+            policy=policies.document({
+                # Use is granted by IAM policies: the deploy role of the workspace and the task's execution role.
+                "Sid": "AccountAdministersKey", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{aws.partition}:iam::{aws.account_id}:root"},
+                "Action": "kms:*", "Resource": "*",
+            }),
+        )
+        KmsAlias(self, "alias", name=alias, target_key_id=self.key.key_id)
+        self.arn = self.key.arn
+
+
+class SecretParameters(Construct):
+    """The task's secrets as SecureString parameters under the workspace path, written once."""
 
     def __init__(
         self,
@@ -85,57 +114,43 @@ class Secrets(Construct):
         *,
         ssm_path: str,
         kms_key_arn: str,
-        variables: list[SecretVariable],
+        provided: list[SecretParameter],
         protect_salt_key: bool,
     ) -> None:
         super().__init__(scope, id_)
         self._ssm_path = ssm_path
         self._kms_key_arn = kms_key_arn
         self.parameters: dict[str, SsmParameter] = {}
+        stack = TerraformStack.of(self)
+        for secret in GENERATED:
+            source = f"{secret.env.lower()}"
+            # cdktf 0.21 has no class for ephemeral resources: the stack's escape hatch writes the block.
+            stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{source}", {
+                "password_length": GENERATED_LENGTH,
+                "exclude_punctuation": True,
+                "include_space": False,
+                "require_each_included_type": True,
+            })
+            value = GENERATED_FORMAT[secret.env].format(f"${{ephemeral.{RANDOM_PASSWORD}.{source}.random_password}}")
+            # Changing the salt key makes every credential LiteLLM stored undecryptable: kept where
+            # the database is protected.
+            lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if (
+                secret.env == SALT_KEY and protect_salt_key) else None
+            self._parameter(secret, value, lifecycle=lifecycle)
+        for secret in provided:
+            self._parameter(secret, PLACEHOLDER)
 
-        master = Password(self, "master_key", length=48, special=False)
-        self.parameter(MASTER_KEY, "litellm/master_key", f"sk-{master.result}",
-                       "LiteLLM admin key; clients and the UI log in with it")
-        # Changing the salt key makes every credential LiteLLM stored undecryptable: generated
-        # once, and protected from destroy where the database is protected.
-        salt = Password(
-            self, "salt_key", length=48, special=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=protect_salt_key),
-        )
-        self.parameter(SALT_KEY, "litellm/salt_key", salt.result,
-                       "LiteLLM salt key; encrypts stored provider credentials; never rotate")
-        # URL-safe specials only: the password is embedded in DATABASE_URL.
-        self.database_password = Password(
-            self, "database_password", length=32, special=True, override_special="-_",
-            min_lower=2, min_upper=2, min_numeric=2,
-        ).result
-
-        for secret in variables:
-            name = secret.variable
-            variable = TerraformVariable(
-                self, name,
-                type="string",
-                sensitive=True,
-                nullable=False,
-                description=f"{secret.description} (set TF_VAR_{name} from a CI secret)",
-                validation=[TerraformVariableValidationConfig(
-                    condition=f"${{length(trimspace(var.{name})) > 0}}",
-                    error_message=f"The {secret.description} is empty: set TF_VAR_{name}.",
-                )],
-            )
-            variable.override_logical_id(name)
-            self.parameter(secret.env, secret.parameter, variable.string_value,
-                           f"{secret.description}, from the TF_VAR_{name} CI secret")
-
-    def parameter(self, env_name: str, relative_name: str, value: str, description: str) -> SsmParameter:
-        """Create a SecureString parameter for the container variable `env_name`."""
+    def _parameter(self, secret: SecretParameter, value: str,
+                   lifecycle: TerraformResourceLifecycle | None = None) -> SsmParameter:
         parameter = SsmParameter(
-            self, f"{env_name.lower()}_parameter",
-            name=f"{self._ssm_path}/{relative_name}",
+            self, f"{secret.env.lower()}_parameter",
+            name=f"{self._ssm_path}/{secret.parameter}",
             type="SecureString",
             key_id=self._kms_key_arn,
-            value=value,
-            description=description,
+            value_wo=value,
+            value_wo_version=WRITE_ONCE,
+            description=secret.description + (f"; set with: main.py set-secret {secret.name}" if secret.name else ""),
+            lifecycle=lifecycle,
         )
-        self.parameters[env_name] = parameter
+        self.parameters[secret.env] = parameter
         return parameter

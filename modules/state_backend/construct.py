@@ -16,15 +16,16 @@ from constructs import Construct
 from environments.model import Project
 from modules import policies
 from modules.aws import AwsContext
+from modules.ci_access.policies import WORKSPACE_TAG, StackGroup, lock_key_alias
 from modules.storage.construct import SecureBucket
 
 
-def state_key_alias(project: Project) -> str:
-    return f"alias/{project.name}-terraform-state"
-
-
 class StateBackend(Construct):
-    def __init__(self, scope: Construct, id_: str, *, project: Project, aws: AwsContext) -> None:
+    """The bucket and the lock table, their key, and one key per stack group for its state objects
+    (each group's CI roles may use only their own; modules/ci_access/policies.py)."""
+
+    def __init__(self, scope: Construct, id_: str, *, project: Project, aws: AwsContext,
+                 groups: list[StackGroup]) -> None:
         super().__init__(scope, id_)
         # Losing the state bucket, its key or the lock table orphans every workspace.
         keep = TerraformResourceLifecycle(prevent_destroy=True)
@@ -37,7 +38,22 @@ class StateBackend(Construct):
                 "Action": "kms:*", "Resource": "*",
             }),
         )
-        KmsAlias(self, "state_key_alias", name=state_key_alias(project), target_key_id=self.key.key_id)
+        KmsAlias(self, "state_key_alias", name=lock_key_alias(project), target_key_id=self.key.key_id)
+        self.group_keys: dict[str, KmsKey] = {}
+        for group in groups:
+            group_id = group.name.replace("-", "_")
+            group_key = KmsKey(
+                self, f"{group_id}_state_key", description=f"{project.name}: Terraform state of {group.name}",
+                enable_key_rotation=True, deletion_window_in_days=30, lifecycle=keep,
+                # The group's own tag: every other group's deploy role is denied its use.
+                tags={WORKSPACE_TAG: group.name},
+                policy=policies.document({
+                    "Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
+                    "Action": "kms:*", "Resource": "*",
+                }),
+            )
+            KmsAlias(self, f"{group_id}_state_key_alias", name=group.state_key_alias, target_key_id=group_key.key_id)
+            self.group_keys[group.name] = group_key
         self.bucket = SecureBucket(
             self, "state",
             bucket=project.state.bucket,

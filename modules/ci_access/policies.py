@@ -1,0 +1,345 @@
+"""The IAM documents of GitHub Actions' roles, as plain data (no cdktf import), so the tests
+evaluate exactly these documents with an IAM policy simulator and on moto without synthesizing.
+
+One plan role and one deploy role per stack group: `shared`, and each workspace (whose deploy
+role applies both `<workspace>-secrets` and `<workspace>`). What separates the groups:
+
+- state: each group has its own state objects (`<project>/<group>/…`) and its own KMS key for
+  them (`alias/<project>-state-<group>`); the lock table is reached only through DynamoDB, only
+  for the group's own lock items;
+- plan roles: AWS's ReadOnlyAccess for describe/list, with data reads denied: no parameter, no
+  secret value, no log event, no decryption but the group's state key, no state object but the
+  group's own plan target;
+- deploy roles: the services the stacks use, minus everything tagged for another workspace
+  (`Workspace` tag, set on every resource by the provider's default tags), minus other
+  workspaces' parameters, buckets and state; every role they create lives under the group's
+  IAM path and must carry the group's permissions boundary, which they cannot change;
+- trust: GitHub's OIDC token, for this repository, this GitHub environment, and the one
+  workflow file on main that may use the role (`job_workflow_ref`, in the `sub` claim once the
+  repository's OIDC subject template includes it; README: Setting up GitHub).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from environments.model import Project
+from modules.aws import AwsContext
+from modules.policies import Statement, statement
+from modules.policies import document_of as document
+
+Document = dict[str, Any]
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# Claims of the OIDC subject, in this order (GitHub: PUT /repos/{repo}/actions/oidc/customization/sub).
+SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
+SHARED = "shared"
+WORKSPACE_TAG = "Workspace"
+PLAN_WORKFLOW = "plan-stacks.yml"
+DEPLOY_WORKFLOWS = ("deploy.yml",)
+# Image bumps of development workspaces apply directly from their own workflow.
+BUMP_WORKFLOW = "image-bump.yml"
+# AWS services a workspace's stacks manage. Everything else is implicitly denied.
+WORKSPACE_SERVICES = (
+    "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticfilesystem", "elasticloadbalancing", "kms",
+    "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "wafv2",
+)
+SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+                        "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com")
+# The only AWS managed policy a workspace attaches to its own roles (RDS enhanced monitoring).
+ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
+# Buckets a workspace creates, by name prefix after "<project>-<workspace>-" (bucket_prefix).
+BUCKET_KINDS = ("config", "alb-logs")
+# Reads that return data rather than describe a resource; ReadOnlyAccess allows them.
+DATA_READS = (
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
+    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogRecord",
+    "logs:StartLiveTail",
+)
+KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+           "kms:GenerateDataKeyWithoutPlaintext"]
+STATE_KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+
+@dataclass(frozen=True)
+class StackGroup:
+    """A stack group's names: `shared`, or a workspace and its secrets stack."""
+
+    project: Project
+    name: str
+
+    @property
+    def is_workspace(self) -> bool:
+        return self.name != SHARED
+
+    @property
+    def state_prefix(self) -> str:
+        return f"{self.project.name}/{self.name}/"
+
+    @property
+    def plan_state_object(self) -> str:
+        """The one state object the plan role reads (never the secrets stack's)."""
+        return f"{self.state_prefix}terraform.tfstate"
+
+    @property
+    def state_key_alias(self) -> str:
+        return f"alias/{self.project.name}-state-{self.name}"
+
+    @property
+    def role_path(self) -> str:
+        """IAM path of every role the group's stacks create: `dev` and `dev-ci` never overlap."""
+        return f"/{self.project.name}/{self.name}/"
+
+    @property
+    def boundary_name(self) -> str:
+        return f"{self.project.name}-{self.name}-boundary"
+
+    @property
+    def plan_role_name(self) -> str:
+        return f"{self.project.name}-ci-plan-{self.name}"
+
+    @property
+    def deploy_role_name(self) -> str:
+        return f"{self.project.name}-ci-deploy-{self.name}"
+
+    @property
+    def resource_prefix(self) -> str:
+        return f"{self.project.name}-{self.name}"
+
+
+def ci_role_path(project: Project) -> str:
+    return f"/{project.name}/ci/"
+
+
+def lock_key_alias(project: Project) -> str:
+    """The key of the lock table (and the state bucket's default), used through DynamoDB only."""
+    return f"alias/{project.name}-terraform-state"
+
+
+class Arns:
+    """ARNs of one project's account, for IAM documents (partition from the project's region)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.aws = AwsContext(account_id=project.aws_account_id, region=project.region)
+        self.iam = f"arn:{self.aws.partition}:iam::{project.aws_account_id}"
+
+    def bucket(self, name: str) -> str:
+        return f"arn:{self.aws.partition}:s3:::{name}"
+
+    @property
+    def state_bucket(self) -> str:
+        return self.bucket(self.project.state.bucket)
+
+    @property
+    def lock_table(self) -> str:
+        return self.aws.arn("dynamodb", f"table/{self.project.state.lock_table}")
+
+    def keys(self) -> str:
+        return self.aws.arn("kms", "key/*", region="*")
+
+    def boundary(self, group: StackGroup) -> str:
+        return f"{self.iam}:policy/{group.boundary_name}"
+
+    def role(self, path: str, name: str = "*") -> str:
+        return f"{self.iam}:role{path}{name}"
+
+    def parameters(self, group: StackGroup) -> str:
+        return self.aws.arn("ssm", f"parameter/{self.project.name}/{group.name}/*", region="*")
+
+    def workspace_buckets(self, group: StackGroup) -> list[str]:
+        return [self.bucket(f"{group.resource_prefix}-{kind}-*") for kind in BUCKET_KINDS]
+
+
+def lock_ids(project: Project, state_object: str) -> list[str]:
+    """Items Terraform's S3 backend writes in the lock table for one state object."""
+    lock_id = f"{project.state.bucket}/{state_object}"
+    return [lock_id, f"{lock_id}-md5"]
+
+
+def _state_statements(group: StackGroup, arns: Arns, *, write: bool) -> list[Statement]:
+    project = group.project
+    objects = f"{arns.state_bucket}/{group.state_prefix}*" if write else \
+        f"{arns.state_bucket}/{group.plan_state_object}"
+    locks = ([f"{project.state.bucket}/{group.state_prefix}*"] if write
+             else lock_ids(project, group.plan_state_object))
+    return [
+        statement("Allow", ["s3:ListBucket"], sid="ListState", resources=arns.state_bucket),
+        statement("Allow", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] if write else ["s3:GetObject"],
+                  sid="OwnStateObjects", resources=objects),
+        statement("Allow", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+                  sid="OwnStateLocks", resources=arns.lock_table,
+                  condition={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": locks}}),
+        statement("Allow", STATE_KEY_USE if write else ["kms:Decrypt"], sid="OwnStateKey", resources=arns.keys(),
+                  condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": [group.state_key_alias]}}),
+        statement("Allow", STATE_KEY_USE, sid="LockTableKeyThroughDynamoDB", resources=arns.keys(),
+                  condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": [lock_key_alias(project)]},
+                             "StringEquals": {"kms:ViaService": f"dynamodb.{project.region}.amazonaws.com"}}),
+    ]
+
+
+def _other_groups_denied(group: StackGroup, others: list[StackGroup], arns: Arns) -> list[Statement]:
+    """What no role of `group` may touch, named rather than tagged (state, parameters, buckets)."""
+    denied = [
+        statement("Deny", "s3:*", sid="OtherStacksState",
+                  resources=[f"{arns.state_bucket}/{other.state_prefix}*" for other in others]),
+        statement("Deny", ["kms:*"], sid="OtherStateKeys", resources=arns.keys(),
+                  condition={"ForAnyValue:StringEquals": {
+                      "kms:ResourceAliases": [other.state_key_alias for other in others]}}),
+    ]
+    workspaces = [other for other in others if other.is_workspace]
+    if workspaces:
+        denied += [
+            statement("Deny", "ssm:*", sid="OtherWorkspacesParameters",
+                      resources=[arns.parameters(other) for other in workspaces]),
+            statement("Deny", "s3:*", sid="OtherWorkspacesBuckets",
+                      resources=[name for other in workspaces for bucket in arns.workspace_buckets(other)
+                                 for name in (bucket, f"{bucket}/*")]),
+        ]
+    return denied
+
+
+def _ci_roles_untouchable(project: Project, arns: Arns) -> Statement:
+    return statement("Deny", "iam:*", sid="CiRolesAndBoundariesAreNotTheirs",
+                     resources=[arns.role(ci_role_path(project)), f"{arns.iam}:policy/{project.name}-*-boundary"])
+
+
+def plan_policy(group: StackGroup, others: list[StackGroup]) -> Document:
+    """Inline policy of the group's plan role; ReadOnlyAccess is attached beside it."""
+    arns = Arns(group.project)
+    readable_objects = [f"{arns.state_bucket}/{group.plan_state_object}"]
+    if group.is_workspace:
+        # The provider refreshes aws_s3_object with HeadObject, which needs s3:GetObject.
+        readable_objects += [f"{bucket}/*" for bucket in arns.workspace_buckets(group) if "config" in bucket]
+    statements = [
+        *_state_statements(group, arns, write=False),
+        statement("Deny", list(DATA_READS), sid="NoDataReads"),
+        statement("Deny", ["s3:GetObject", "s3:GetObjectVersion"], sid="NoObjectButItsOwn",
+                  not_resources=readable_objects),
+        statement("Deny", KEY_USE, sid="NoKeyButItsStateKey", resources=arns.keys(),
+                  condition={"ForAllValues:StringNotEquals": {
+                      "kms:ResourceAliases": [group.state_key_alias, lock_key_alias(group.project)]}}),
+        *_other_groups_denied(group, others, arns),
+        _ci_roles_untouchable(group.project, arns),
+    ]
+    if group.is_workspace:
+        # Named as well as excluded above: the secrets stack's state is the deploy role's alone.
+        statements.append(statement("Deny", "s3:*", sid="NotTheSecretsStackState",
+                                    resources=f"{arns.state_bucket}/{group.state_prefix}secrets.tfstate"))
+    return document(*statements)
+
+
+def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
+    """Inline policy of the group's deploy role (its only policy)."""
+    project, arns = group.project, Arns(group.project)
+    if group.is_workspace:
+        services = [
+            statement("Allow", [f"{service}:*" for service in WORKSPACE_SERVICES], sid="WorkspaceServices"),
+            *_role_management(group, arns),
+        ]
+    else:
+        services = [
+            statement("Allow", ["ecr:*"], sid="ProjectRepositories",
+                      resources=arns.aws.arn("ecr", f"repository/{project.name}/*", region="*")),
+            statement("Allow", ["ecr:GetAuthorizationToken", "ecr:DescribeRepositories", "kms:DescribeKey",
+                                "kms:CreateGrant"], sid="RegistryDescribe"),
+        ]
+    return document(
+        *_state_statements(group, arns, write=True),
+        statement("Allow", ["sts:GetCallerIdentity"], sid="WhoAmI"),
+        *services,
+        # Tag-based isolation: nothing tagged for another group, and no Workspace tag but its own.
+        statement("Deny", "*", sid="NothingTaggedForAnotherGroup",
+                  condition={"StringNotEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name},
+                             "Null": {f"aws:ResourceTag/{WORKSPACE_TAG}": "false"}}),
+        statement("Deny", "*", sid="NoWorkspaceTagButItsOwn",
+                  condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [WORKSPACE_TAG]},
+                             "StringNotEquals": {f"aws:RequestTag/{WORKSPACE_TAG}": group.name}}),
+        *_other_groups_denied(group, others, arns),
+        _ci_roles_untouchable(project, arns),
+        statement("Deny", ["iam:DeleteRolePermissionsBoundary", "iam:CreateUser", "iam:CreateAccessKey",
+                           "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+                           "sts:AssumeRole"], sid="NoEscalation"),
+    )
+
+
+def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
+    own_roles = arns.role(group.role_path)
+    bounded = {"StringEquals": {"iam:PermissionsBoundary": arns.boundary(group)}}
+    return [
+        # Every write that could widen a role requires the group's boundary on that role.
+        statement("Allow", ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                            "iam:PutRolePermissionsBoundary"],
+                  sid="ManageOwnRolesWithinTheBoundary", resources=own_roles, condition=bounded),
+        statement("Allow", ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], sid="AttachOnlyTheMonitoringPolicy",
+                  resources=own_roles,
+                  condition={**bounded, "ArnEquals": {"iam:PolicyARN": [
+                      f"arn:{arns.aws.partition}:iam::aws:policy/{name}" for name in ATTACHABLE_POLICIES]}}),
+        statement("Allow", ["iam:GetRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+                            "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy",
+                            "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                            "iam:ListInstanceProfilesForRole"],
+                  sid="ReadAndRetireOwnRoles", resources=own_roles),
+        statement("Allow", ["iam:PassRole"], sid="PassOwnRolesToTheirServices", resources=own_roles,
+                  condition={"StringEquals": {"iam:PassedToService": [
+                      "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}),
+        statement("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion"], sid="ReadTheMonitoringPolicy",
+                  resources=[f"arn:{arns.aws.partition}:iam::aws:policy/{name}" for name in ATTACHABLE_POLICIES]),
+        statement("Allow", ["iam:CreateServiceLinkedRole"], sid="ServiceLinkedRoles",
+                  resources=f"{arns.iam}:role/aws-service-role/*",
+                  condition={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}}),
+    ]
+
+
+def boundary_policy(group: StackGroup) -> Document:
+    """The most any role of a workspace may ever do: what its task, execution, monitoring and
+    flow-log roles need, on the workspace's own resources where IAM can say so."""
+    arns = Arns(group.project)
+    own_keys = {"StringEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name}}
+    return document(
+        statement("Allow", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                            "ecr:GetDownloadUrlForLayer"], sid="PullImages"),
+        statement("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                            "logs:PutRetentionPolicy", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+                            "logs:GetLogEvents"], sid="WriteLogs"),
+        statement("Allow", ["ssm:GetParameters", "ssm:GetParameter"], sid="OwnParameters",
+                  resources=arns.parameters(group)),
+        statement("Allow", ["secretsmanager:GetSecretValue"], sid="RdsManagedSecrets",
+                  resources=arns.aws.arn("secretsmanager", "secret:rds!*", region="*")),
+        statement("Allow", ["kms:Decrypt"], sid="OwnKeys", resources=arns.keys(), condition=own_keys),
+        statement("Allow", ["s3:GetObject"], sid="OwnConfig",
+                  resources=[f"{bucket}/*" for bucket in arns.workspace_buckets(group)]),
+        statement("Allow", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], sid="ModelCache",
+                  condition=own_keys),
+        statement("Allow", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], sid="InvokeModels"),
+    )
+
+
+def trust_policy(oidc_provider_arn: str, subjects: list[str]) -> Document:
+    return document(statement(
+        "Allow", "sts:AssumeRoleWithWebIdentity", sid="GitHubWorkflowOnMain", resources=None,
+        condition={"StringEquals": {f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com", f"{GITHUB_ISSUER}:sub": subjects}},
+    ) | {"Principal": {"Federated": oidc_provider_arn}})
+
+
+def subject(project: Project, *, environment: str, workflow: str) -> str:
+    """The OIDC `sub` of a job in GitHub environment `environment` of `workflow` on main, with the
+    repository's subject template set to SUBJECT_CLAIMS."""
+    repository = project.github.repository
+    return (f"repo:{repository}:environment:{environment}:"
+            f"job_workflow_ref:{repository}/.github/workflows/{workflow}@refs/heads/main")
+
+
+def plan_environment(group: StackGroup) -> str:
+    return f"plan-{group.name}"
+
+
+def plan_subjects(group: StackGroup) -> list[str]:
+    return [subject(group.project, environment=plan_environment(group), workflow=PLAN_WORKFLOW)]
+
+
+def deploy_subjects(group: StackGroup, *, bump_deploys: bool) -> list[str]:
+    workflows = DEPLOY_WORKFLOWS + ((BUMP_WORKFLOW,) if bump_deploys else ())
+    return [subject(group.project, environment=group.name, workflow=workflow) for workflow in workflows]

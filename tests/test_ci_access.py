@@ -1,0 +1,278 @@
+"""The CI roles' policies (modules/ci_access/policies.py), evaluated by an IAM policy simulator:
+what each role can and cannot do, per stack group, with the conditions and NotResource
+statements AWS evaluates and moto does not. Every expectation below could fail: each allowed
+case is the near neighbour of a refused one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from environments.loader import load_environments
+from modules.ci_access import policies
+from modules.ci_access.policies import Arns, StackGroup
+from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
+
+pytestmark = pytest.mark.tools
+
+ENVIRONMENTS = load_environments()
+PROJECT = ENVIRONMENTS.project
+ACCOUNT = PROJECT.aws_account_id
+GROUPS = {name: StackGroup(project=PROJECT, name=name) for name in ("shared", *ENVIRONMENTS.all_names)}
+ARNS = Arns(PROJECT)
+BUCKET = PROJECT.state.bucket
+REGION = "eu-west-1"
+MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def others(name: str) -> list[StackGroup]:
+    return [group for other, group in GROUPS.items() if other != name]
+
+
+def plan_identity(name: str) -> tuple:
+    return (("plan", policies.plan_policy(GROUPS[name], others(name))),
+            ("ReadOnlyAccess", aws_managed_policy("ReadOnlyAccess")))
+
+
+def deploy_identity(name: str) -> tuple:
+    return (("deploy", policies.deploy_policy(GROUPS[name], others(name))),)
+
+
+def key(aliases: list[str], **extra) -> dict:
+    return {"kms:ResourceAliases": aliases, **extra}
+
+
+def state(path: str) -> str:
+    return f"arn:aws:s3:::{BUCKET}/litellm/{path}"
+
+
+def role(path: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/litellm/{path}"
+
+
+def boundary(name: str) -> str:
+    return ARNS.boundary(GROUPS[name])
+
+
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+LOCKS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PROJECT.state.lock_table}"
+TAGGED = {"dev": {"aws:ResourceTag/Workspace": "dev"}, "prod": {"aws:ResourceTag/Workspace": "prod"}}
+
+# (case, role, group, action, resource, context, allowed?)
+PLAN_CASES = [
+    ("reads its own state", "dev", "s3:GetObject", state("dev/terraform.tfstate"), {}, True),
+    ("not another workspace's state", "dev", "s3:GetObject", state("prod/terraform.tfstate"), {}, False),
+    ("not the look-alike dev-ci state", "dev", "s3:GetObject", state("dev-ci/terraform.tfstate"), {}, False),
+    ("not its own secrets stack's state", "dev", "s3:GetObject", state("dev/secrets.tfstate"), {}, False),
+    ("writes no state", "dev", "s3:PutObject", state("dev/terraform.tfstate"), {}, False),
+    ("no other bucket's objects", "dev", "s3:GetObject", "arn:aws:s3:::litellm-dev-alb-logs-x/AWSLogs/1", {}, False),
+    ("HeadObject of its config object", "dev", "s3:GetObject", "arn:aws:s3:::litellm-dev-config-x/litellm/config.yaml",
+     {}, True),
+    ("no parameter value", "dev", "ssm:GetParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", {}, False),
+    ("no parameter values in bulk", "dev", "ssm:GetParametersByPath",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev", {}, False),
+    ("no secret value", "dev", "secretsmanager:GetSecretValue",
+     f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1234-AbCdEf", {}, False),
+    ("no log events (prompts)", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev/litellm:log-stream:x", {}, False),
+    ("decrypts with its state key", "dev", "kms:Decrypt", KEY, key(["alias/litellm-state-dev"]), True),
+    ("not with the secrets key", "dev", "kms:Decrypt", KEY, key(["alias/litellm-dev-secrets"]), False),
+    ("not with another group's state key", "dev", "kms:Decrypt", KEY, key(["alias/litellm-state-prod"]), False),
+    ("lock key through DynamoDB", "dev", "kms:Decrypt", KEY,
+     key(["alias/litellm-terraform-state"], **{"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}), True),
+    ("lock key not directly", "dev", "kms:Decrypt", KEY, key(["alias/litellm-terraform-state"]), False),
+    ("takes its own lock", "dev", "dynamodb:PutItem", LOCKS,
+     {"dynamodb:LeadingKeys": [f"{BUCKET}/litellm/dev/terraform.tfstate"]}, True),
+    ("not another stack's lock", "dev", "dynamodb:PutItem", LOCKS,
+     {"dynamodb:LeadingKeys": [f"{BUCKET}/litellm/prod/terraform.tfstate"]}, False),
+    ("describes everything", "dev", "ec2:DescribeVpcs", "*", {}, True),
+    ("reads role definitions", "dev", "iam:GetRole", role("dev/litellm-dev-task"), {}, True),
+    ("cannot touch CI roles", "dev", "iam:UpdateAssumeRolePolicy", role("ci/litellm-ci-plan-dev"), {}, False),
+    ("changes nothing", "dev", "ecs:UpdateService", f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-dev/x",
+     TAGGED["dev"], False),
+    ("shared reads its own state", "shared", "s3:GetObject", state("shared/terraform.tfstate"), {}, True),
+    ("shared reads no workspace state", "shared", "s3:GetObject", state("dev/terraform.tfstate"), {}, False),
+]
+
+SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-x/litellm-x"
+DEPLOY_CASES = [
+    ("writes its own state", "dev", "s3:PutObject", state("dev/terraform.tfstate"), {}, True),
+    ("writes its secrets stack's state", "dev", "s3:PutObject", state("dev/secrets.tfstate"), {}, True),
+    ("not another workspace's state", "dev", "s3:GetObject", state("prod/terraform.tfstate"), {}, False),
+    ("not the look-alike dev-ci state", "dev", "s3:GetObject", state("dev-ci/terraform.tfstate"), {}, False),
+    ("its own lock items", "dev", "dynamodb:PutItem", LOCKS,
+     {"dynamodb:LeadingKeys": [f"{BUCKET}/litellm/dev/secrets.tfstate"]}, True),
+    ("creates a role with its boundary", "dev", "iam:CreateRole", role("dev/litellm-dev-task"),
+     {"iam:PermissionsBoundary": boundary("dev")}, True),
+    ("not an unbounded role", "dev", "iam:CreateRole", role("dev/litellm-dev-task"), {}, False),
+    ("not a role bounded by another workspace's boundary", "dev", "iam:CreateRole", role("dev/litellm-dev-task"),
+     {"iam:PermissionsBoundary": boundary("prod")}, False),
+    ("not a role under dev-ci's path", "dev", "iam:CreateRole", role("dev-ci/litellm-dev-ci-task"),
+     {"iam:PermissionsBoundary": boundary("dev-ci")}, False),
+    ("not a role outside its path", "dev", "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/litellm-dev-admin",
+     {"iam:PermissionsBoundary": boundary("dev")}, False),
+    ("inline policy on a bounded role", "dev", "iam:PutRolePolicy", role("dev/litellm-dev-task"),
+     {"iam:PermissionsBoundary": boundary("dev")}, True),
+    ("no inline policy on an unbounded role", "dev", "iam:PutRolePolicy", role("dev/litellm-dev-task"), {}, False),
+    ("attaches the monitoring policy", "dev", "iam:AttachRolePolicy", role("dev/litellm-dev-postgres-monitoring"),
+     {"iam:PermissionsBoundary": boundary("dev"), "iam:PolicyARN": MONITORING_POLICY}, True),
+    ("not AdministratorAccess", "dev", "iam:AttachRolePolicy", role("dev/litellm-dev-postgres-monitoring"),
+     {"iam:PermissionsBoundary": boundary("dev"), "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+     False),
+    ("cannot remove a boundary", "dev", "iam:DeleteRolePermissionsBoundary", role("dev/litellm-dev-task"), {},
+     False),
+    ("cannot change its own trust policy", "dev", "iam:UpdateAssumeRolePolicy", role("ci/litellm-ci-deploy-dev"),
+     {}, False),
+    ("cannot change its own policy", "dev", "iam:PutRolePolicy", role("ci/litellm-ci-deploy-dev"),
+     {"iam:PermissionsBoundary": boundary("dev")}, False),
+    ("cannot rewrite its boundary", "dev", "iam:CreatePolicyVersion", boundary("dev"), {}, False),
+    ("cannot touch another workspace's roles", "dev", "iam:DeleteRole", role("prod/litellm-prod-task"), {}, False),
+    ("passes its task role to ECS", "dev", "iam:PassRole", role("dev/litellm-dev-task"),
+     {"iam:PassedToService": "ecs-tasks.amazonaws.com"}, True),
+    ("not to another service", "dev", "iam:PassRole", role("dev/litellm-dev-task"),
+     {"iam:PassedToService": "lambda.amazonaws.com"}, False),
+    ("no user, no access key", "dev", "iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/x", {}, False),
+    ("updates its own service", "dev", "ecs:UpdateService", SERVICE, TAGGED["dev"], True),
+    ("not prod's service", "dev", "ecs:UpdateService", SERVICE, TAGGED["prod"], False),
+    ("creates resources tagged for itself", "dev", "ec2:CreateVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*",
+     {"aws:RequestTag/Workspace": "dev", "aws:TagKeys": ["Workspace", "Name"]}, True),
+    ("not tagged for prod", "dev", "ec2:CreateVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*",
+     {"aws:RequestTag/Workspace": "prod", "aws:TagKeys": ["Workspace"]}, False),
+    ("cannot strip its Workspace tag", "dev", "ec2:DeleteTags", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-1",
+     {"aws:TagKeys": ["Workspace"], **TAGGED["dev"]}, False),
+    ("decrypts with its own keys", "dev", "kms:Decrypt", KEY, TAGGED["dev"], True),
+    ("not with prod's keys", "dev", "kms:Decrypt", KEY, TAGGED["prod"], False),
+    ("not with prod's state key", "dev", "kms:Decrypt", KEY, key(["alias/litellm-state-prod"]), False),
+    ("writes its own parameters", "dev", "ssm:PutParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", TAGGED["dev"], True),
+    ("reads no other workspace's parameters", "dev", "ssm:GetParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev-ci/litellm/master_key", {}, False),
+    ("its own config bucket", "dev", "s3:PutBucketPolicy", "arn:aws:s3:::litellm-dev-config-abc", {}, True),
+    ("not prod's config bucket", "dev", "s3:PutBucketPolicy", "arn:aws:s3:::litellm-prod-config-abc", {}, False),
+    ("dev-ci: not dev's bucket", "dev-ci", "s3:PutBucketPolicy", "arn:aws:s3:::litellm-dev-config-abc", {}, False),
+    ("dev-ci: its own bucket", "dev-ci", "s3:PutBucketPolicy", "arn:aws:s3:::litellm-dev-ci-config-abc", {}, True),
+    ("no service outside the list", "dev", "lambda:CreateFunction",
+     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:x", {}, False),
+    ("no role chaining", "dev", "sts:AssumeRole", role("dev/litellm-dev-task"), {}, False),
+    ("shared manages its repositories", "shared", "ecr:PutLifecyclePolicy",
+     f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/litellm/litellm", {}, True),
+    ("shared creates no role", "shared", "iam:CreateRole", role("shared/x"),
+     {"iam:PermissionsBoundary": boundary("dev")}, False),
+    ("shared touches no workspace resource", "shared", "ecs:UpdateService", SERVICE, TAGGED["dev"], False),
+]
+
+# A workspace role at its worst: AdministratorAccess, held in by the boundary.
+ANYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+BOUNDARY_CASES = [
+    ("reads its own parameters", "dev", "ssm:GetParameters",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", {}, True),
+    ("not prod's parameters", "dev", "ssm:GetParameters",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/prod/litellm/master_key", {}, False),
+    ("decrypts with its own key", "dev", "kms:Decrypt", KEY, TAGGED["dev"], True),
+    ("not with prod's key", "dev", "kms:Decrypt", KEY, TAGGED["prod"], False),
+    ("reads its config", "dev", "s3:GetObject", "arn:aws:s3:::litellm-dev-config-abc/litellm/config.yaml", {}, True),
+    ("not the state", "dev", "s3:GetObject", state("dev/terraform.tfstate"), {}, False),
+    ("cannot create roles", "dev", "iam:CreateRole", role("dev/x"), {"iam:PermissionsBoundary": boundary("dev")},
+     False),
+    ("cannot assume roles", "dev", "sts:AssumeRole", role("ci/litellm-ci-deploy-prod"), {}, False),
+    ("invokes models", "dev", "bedrock:InvokeModel",
+     f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", {}, True),
+]
+
+
+def key_policy_of(stack: dict) -> dict:
+    """The one key policy every key of the project has: the account administers and delegates to IAM."""
+    found = {json.dumps(json.loads(body["policy"]), sort_keys=True)
+             for body in stack["resource"]["aws_kms_key"].values()}
+    assert len(found) == 1, found
+    return json.loads(found.pop())
+
+
+def _requests(cases: list, identity, *, principal_of, key_policy: dict, boundary_of=None) -> list[Request]:
+    return [
+        Request(principal=principal_of(group), action=action, resource=resource, identity=identity(group),
+                context=context, boundary=boundary_of(group) if boundary_of else None,
+                resource_policy=key_policy if action.startswith("kms:") else None)
+        for _, group, action, resource, context, _ in cases
+    ]
+
+
+def _check(cases: list, requests: list[Request]) -> None:
+    decisions = decide(requests, ACCOUNT)
+    wrong = [(case, group, action, resource, decision)
+             for (case, group, action, resource, _, allowed), decision in zip(cases, decisions, strict=True)
+             if (decision == ALLOWED) != allowed]
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_plan_roles(stacks):
+    _check(PLAN_CASES, _requests(PLAN_CASES, plan_identity, key_policy=key_policy_of(stacks["bootstrap"]),
+                                 principal_of=lambda g: role(f"ci/{GROUPS[g].plan_role_name}")))
+
+
+def test_deploy_roles(stacks):
+    _check(DEPLOY_CASES, _requests(DEPLOY_CASES, deploy_identity, key_policy=key_policy_of(stacks["bootstrap"]),
+                                   principal_of=lambda g: role(f"ci/{GROUPS[g].deploy_role_name}")))
+
+
+def test_permissions_boundary_holds_an_administrator_role_in(stacks):
+    _check(BOUNDARY_CASES, _requests(
+        BOUNDARY_CASES, lambda g: (("anything", ANYTHING),), principal_of=lambda g: role(f"{g}/litellm-{g}-task"),
+        key_policy=key_policy_of(stacks["dev-secrets"]), boundary_of=lambda g: policies.boundary_policy(GROUPS[g]),
+    ))
+
+
+def test_boundary_allows_every_action_the_workspace_roles_use(stacks):
+    """Each action in the inline policies of a workspace's roles is one the boundary allows
+    (else the role would be created and then fail at run time)."""
+    boundary_actions = {action for statement in policies.boundary_policy(GROUPS["dev"])["Statement"]
+                        for action in statement["Action"]}
+    for name in ENVIRONMENTS.all_names:
+        for body in stacks[name]["resource"]["aws_iam_role_policy"].values():
+            for statement in json.loads(body["policy"])["Statement"]:
+                missing = set(statement["Action"]) - boundary_actions
+                assert not missing, f"{name}: {body['name']} uses {sorted(missing)} outside the boundary"
+
+
+@pytest.mark.parametrize("name, environment, workflow, allowed", [
+    ("prod", "prod", "deploy.yml", True),
+    ("prod", "prod", "plan-stacks.yml", False),
+    ("prod", "dev", "deploy.yml", False),
+    ("prod", "prod", "image-bump.yml", False),  # production is never bumped directly
+    ("dev", "dev", "image-bump.yml", True),
+    ("dev", "plan-dev", "plan-stacks.yml", False),  # the plan environment cannot deploy
+])
+def test_deploy_roles_trust_one_workflow_on_main_in_their_environment(name, environment, workflow, allowed):
+    subjects = policies.deploy_subjects(GROUPS[name], bump_deploys=name in {"dev"})
+    presented = policies.subject(PROJECT, environment=environment, workflow=workflow)
+    assert (presented in subjects) is allowed
+    assert all(subject.endswith("@refs/heads/main") for subject in subjects)
+    from_a_branch = presented.replace("@refs/heads/main", "@refs/heads/attacker")
+    assert from_a_branch not in subjects
+
+
+def test_plan_roles_trust_only_their_plan_environment():
+    for name, group in GROUPS.items():
+        (subject,) = policies.plan_subjects(group)
+        assert subject == (f"repo:acme/litellm-infra:environment:plan-{name}:job_workflow_ref:"
+                           "acme/litellm-infra/.github/workflows/plan-stacks.yml@refs/heads/main")
+
+
+def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):
+    """The bootstrap stack writes the documents tested above, unchanged, one role pair per group."""
+    bootstrap = stacks["bootstrap"]
+    inline = {body["name"] + ":" + body["role"]: json.loads(body["policy"])
+              for body in bootstrap["resource"]["aws_iam_role_policy"].values()}
+    assert len(inline) == 2 * len(GROUPS)
+    for name, group in GROUPS.items():
+        plan_id, deploy_id = (f"${{aws_iam_role.github_{kind}_{name.replace('-', '_')}_role.id}}"
+                              for kind in ("plan", "deploy"))
+        assert inline[f"plan:{plan_id}"] == policies.plan_policy(group, others(name))
+        assert inline[f"deploy:{deploy_id}"] == policies.deploy_policy(group, others(name))
+    roles = bootstrap["resource"]["aws_iam_role"]
+    assert all(role["path"] == "/litellm/ci/" for role in roles.values())
+    boundaries = {body["name"]: json.loads(body["policy"]) for body in bootstrap["resource"]["aws_iam_policy"].values()}
+    assert boundaries == {GROUPS[name].boundary_name: policies.boundary_policy(GROUPS[name])
+                          for name in ENVIRONMENTS.all_names}
