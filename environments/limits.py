@@ -44,8 +44,9 @@ FARGATE_STOP_TIMEOUT = (2, 120)
 FARGATE_EPHEMERAL_STORAGE_GIB = (21, 200)
 FARGATE_DEFAULT_EPHEMERAL_STORAGE_GIB = 20
 
-# Application Load Balancer idle timeout (seconds).
+# Application Load Balancer idle timeout and target group deregistration delay (seconds).
 ALB_IDLE_TIMEOUT = (1, 4000)
+ALB_DEREGISTRATION_DELAY = (0, 3600)
 
 # RDS backup retention (days) and gp3 storage for PostgreSQL (GiB).
 RDS_BACKUP_RETENTION_DAYS = (0, 35)

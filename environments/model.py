@@ -418,13 +418,20 @@ class Cache(Strict):
 
 class LiteLLMSettings(Strict):
     request_timeout_seconds: int = Field(
-        default=300, ge=1, le=limits.ALB_IDLE_TIMEOUT[1],
-        description="Upper bound of one model call; at most ingress.idle_timeout_seconds, or the load balancer "
-        "cuts the connection first.",
+        default=120, ge=1, le=limits.ALB_IDLE_TIMEOUT[1],
+        description="Upper bound of one model call (for a stream: of the wait for its next chunk). With its "
+        "retries a request may last request_timeout_seconds × (num_retries + 1): that must fit "
+        "ingress.idle_timeout_seconds, or the load balancer cuts the connection first. The target group "
+        "drains a stopping task for that long.",
     )
-    num_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed model call.")
+    num_retries: int = Field(default=1, ge=0, le=10, description="Retries of a failed model call.")
     guardrails: Guardrails = Field(default=Guardrails(), description="PII guardrails (LiteLLM content filter).")
     cache: Cache | None = Field(default=None, description="Shared Redis for router state and response cache.")
+
+    @property
+    def request_budget_seconds(self) -> int:
+        """The longest a request may take inside the proxy: every attempt timing out."""
+        return self.request_timeout_seconds * (self.num_retries + 1)
 
 
 class WorkspaceSettings(Strict):

@@ -118,10 +118,20 @@ def ingress(workspace: Workspace) -> Iterator[Violation]:
 def timeouts(workspace: Workspace) -> Iterator[Violation]:
     settings = workspace.settings
     idle = settings.ingress.idle_timeout_seconds
-    if settings.litellm.request_timeout_seconds > idle:
-        yield ("litellm.request_timeout_seconds", settings.litellm.request_timeout_seconds,
-               f"is longer than the load balancer's idle timeout ({idle} s), which would cut the connection first; "
-               f"lower it to {idle} or raise ingress.idle_timeout_seconds")
+    litellm = settings.litellm
+    attempts = litellm.num_retries + 1
+    budget = litellm.request_budget_seconds
+    if budget > idle:
+        yield ("litellm.request_timeout_seconds", litellm.request_timeout_seconds,
+               f"with num_retries = {litellm.num_retries} a request may take {budget} s "
+               f"({litellm.request_timeout_seconds} s × {attempts} attempts), longer than the load balancer's idle "
+               f"timeout ({idle} s), which would cut the connection first with a 504; lower it to "
+               f"{idle // attempts}, lower num_retries, or raise ingress.idle_timeout_seconds")
+    elif budget > limits.ALB_DEREGISTRATION_DELAY[1]:
+        yield ("litellm.request_timeout_seconds", litellm.request_timeout_seconds,
+               f"a request may take {budget} s, but a target group drains a stopping task for at most "
+               f"{limits.ALB_DEREGISTRATION_DELAY[1]} s, so deploys would cut it; lower it to "
+               f"{limits.ALB_DEREGISTRATION_DELAY[1] // attempts} or lower num_retries")
 
 
 def task_size(workspace: Workspace) -> Iterator[Violation]:

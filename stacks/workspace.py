@@ -81,6 +81,7 @@ class WorkspaceStack(ProjectStack):
             self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
             security_group_id=groups.alb, target_port=settings.task.litellm.port,
+            drain_seconds=settings.litellm.request_budget_seconds,
             waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention, kms_key_arn=key.arn,
         )
         roles = TaskRoles(

@@ -162,6 +162,12 @@ BAD_CASES = [
      "task.ollama.model_size_mb", ["Fargate allows at most 200 GiB", "smaller model"]),
     ("request-timeout-over-idle-timeout", "dev", setting("litellm", {"request_timeout_seconds": 600}),
      "litellm.request_timeout_seconds", ["= 600", "idle timeout (300 s)", "raise ingress.idle_timeout_seconds"]),
+    ("retries-over-idle-timeout", "dev", setting("litellm", {"request_timeout_seconds": 150, "num_retries": 2}),
+     "litellm.request_timeout_seconds", ["= 150", "450 s (150 s × 3 attempts)", "lower it to 100",
+                                         "lower num_retries"]),
+    ("request-longer-than-any-drain", "dev", both(setting("ingress.idle_timeout_seconds", 4000),
+                                                  setting("litellm", {"request_timeout_seconds": 2000})),
+     "litellm.request_timeout_seconds", ["= 2000", "4000 s", "at most 3600 s", "lower it to 1800"]),
     ("unknown-pii-pattern", "dev", setting("litellm", {"guardrails": {"patterns": ["ssn"]}}),
      "litellm.guardrails.patterns[0]", ['"ssn"', "'us_ssn'"]),
 ]
@@ -189,7 +195,10 @@ GOOD_CASES = [
     ("pull-large-model-on-a-fast-link", "dev", both(setting("task.ollama.model_size_mb", 4920),
                                                     setting("task.ollama.pull_throughput_mb_per_s", 200))),
     ("request-timeout-with-longer-idle-timeout", "dev", both(setting("ingress.idle_timeout_seconds", 900),
-                                                             setting("litellm", {"request_timeout_seconds": 900}))),
+                                                             setting("litellm", {"request_timeout_seconds": 900,
+                                                                                 "num_retries": 0}))),
+    ("retries-exactly-fit-the-idle-timeout", "dev", setting("litellm", {"request_timeout_seconds": 100,
+                                                                        "num_retries": 2})),
 ]
 
 

@@ -65,3 +65,14 @@ def test_ephemeral_storage_bounds():
     text = documentation("ecs", "EphemeralStorage", "sizeInGiB")
     low, high = limits.FARGATE_EPHEMERAL_STORAGE_GIB
     assert f"minimum supported value is {low} GiB" in text and f"maximum supported value is {high} GiB" in text
+
+
+@pytest.mark.parametrize("shape, attribute, bounds", [
+    ("TargetGroupAttribute", "deregistration_delay.timeout_seconds", limits.ALB_DEREGISTRATION_DELAY),
+    ("LoadBalancerAttribute", "idle_timeout.timeout_seconds", limits.ALB_IDLE_TIMEOUT),
+])
+def test_load_balancer_timing_bounds(shape, attribute, bounds):
+    described = documentation("elbv2", shape, "Key")
+    described = described[described.index(attribute):]
+    low, high = map(int, re.search(r"range is (\d+)-(\d+) seconds", described).groups())
+    assert (low, high) == bounds, described[:200]

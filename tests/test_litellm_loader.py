@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_plus, urlsplit
@@ -98,3 +99,17 @@ def test_litellm_builds_the_database_url_from_the_task_environment(label, result
 def test_checker_catches(label, results):
     outcome = results[f"broken-{label}"]
     assert any(BROKEN_MESSAGES[label] in error for error in outcome["errors"]), outcome["errors"]
+
+
+def test_litellm_command_line_knows_every_option_the_task_passes(stacks):
+    """The container command is the image's `litellm` entry point: each option must be one the
+    pinned release's command line defines (click would refuse an unknown one at start)."""
+    help_text = subprocess.run([str(tools.tool_executable("litellm", "litellm")), "--help"],
+                               capture_output=True, text=True, timeout=120).stdout
+    known = set(re.findall(r"^\s+(?:-\w, )?(--[a-z_]+)\b", help_text, re.MULTILINE))
+    assert {"--port", "--config"} <= known, help_text[:500]
+    for name in SHIPPED_WORKSPACES:
+        definitions = next(iter(stacks[name]["resource"]["aws_ecs_task_definition"].values()))
+        (litellm,) = [c for c in json.loads(definitions["container_definitions"]) if c["name"] == "litellm"]
+        options = [part for part in litellm["command"] if part.startswith("--")]
+        assert options and set(options) <= known, (name, sorted(set(options) - known))

@@ -184,7 +184,14 @@ def test_load_balancer_and_target_group(name, stacks):
     target_group = only(stacks[name], "aws_lb_target_group")
     assert target_group["target_type"] == "ip" and target_group["port"] == 4000
     assert target_group["health_check"]["path"] == "/health/liveliness"
-    assert target_group["deregistration_delay"] == "30"
+    litellm = workspace(name).settings.litellm
+    # Drains as long as a request may last; routes to the least busy task.
+    assert target_group["deregistration_delay"] == str(litellm.request_timeout_seconds * (litellm.num_retries + 1))
+    assert int(target_group["deregistration_delay"]) <= alb["idle_timeout"]
+    assert target_group["load_balancing_algorithm_type"] == "least_outstanding_requests"
+    command = containers(stacks[name])["litellm"]["command"]
+    keepalive = int(command[command.index("--keepalive_timeout") + 1])
+    assert keepalive > alb["idle_timeout"], "uvicorn would close connections the ALB still reuses (502s)"
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)

@@ -29,6 +29,8 @@ LITELLM_HEALTH_SCRIPT = (
     "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}/health/liveliness', timeout=4).status == 200 "
     "else 1)"
 )
+# Seconds uvicorn's keep-alive outlasts the load balancer's idle timeout.
+KEEPALIVE_MARGIN = 5
 # Seconds the pull-mode wrapper waits for `ollama serve` before giving up.
 SERVER_WAIT_SECONDS = 60
 
@@ -157,7 +159,10 @@ def container_definitions(
         "essential": True,
         "cpu": litellm.cpu,
         "memory": litellm.memory,
-        "command": ["--port", str(litellm.port)],
+        # uvicorn must keep idle connections open longer than the load balancer does, or it closes
+        # one the ALB is about to reuse and the client gets a 502 (uvicorn's default is 5 s).
+        "command": ["--port", str(litellm.port),
+                    "--keepalive_timeout", str(workspace.settings.ingress.idle_timeout_seconds + KEEPALIVE_MARGIN)],
         "portMappings": [{
             "name": "litellm-http", "containerPort": litellm.port, "hostPort": litellm.port,
             "protocol": "tcp", "appProtocol": "http",

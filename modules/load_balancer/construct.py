@@ -41,7 +41,6 @@ from modules.storage.construct import SecureBucket
 # (/health needs the master key and calls every configured model).
 HEALTH_CHECK_PATH = "/health/liveliness"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-DEREGISTRATION_DELAY_SECONDS = 30
 
 # Headers LiteLLM accepts a key in (OpenAI, Azure, Anthropic styles and its own): never logged.
 REDACTED_HEADERS = ("authorization", "api-key", "x-api-key", "x-litellm-api-key")
@@ -82,6 +81,7 @@ class LoadBalancer(Construct):
         public_subnet_ids: list[str],
         security_group_id: str,
         target_port: int,
+        drain_seconds: int,
         waf_log_group_name: str,
         log_retention_days: int,
         kms_key_arn: str,
@@ -102,7 +102,12 @@ class LoadBalancer(Construct):
         )
         self.target_group = LbTargetGroup(
             self, "litellm_target_group", name=f"{prefix}-litellm", port=target_port, protocol="HTTP",
-            target_type="ip", vpc_id=vpc_id, deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
+            target_type="ip", vpc_id=vpc_id,
+            # A stopping task (deploy, scale-in) keeps its in-flight requests this long before ECS
+            # signals it: the longest a request may take, so no deploy cuts a completion.
+            deregistration_delay=str(drain_seconds),
+            # LLM requests differ in length by orders of magnitude; round robin piles them up.
+            load_balancing_algorithm_type="least_outstanding_requests",
             health_check=LbTargetGroupHealthCheck(
                 enabled=True, path=HEALTH_CHECK_PATH, port="traffic-port", protocol="HTTP", matcher="200",
                 interval=30, timeout=5, healthy_threshold=2, unhealthy_threshold=3,
