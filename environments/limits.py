@@ -44,6 +44,18 @@ FARGATE_STOP_TIMEOUT = (2, 120)
 FARGATE_EPHEMERAL_STORAGE_GIB = (21, 200)
 FARGATE_DEFAULT_EPHEMERAL_STORAGE_GIB = 20
 
+# Ollama memory budget. KV cache per token of context (fp16): 2 (K and V) × layers × KV heads ×
+# head size × 2 bytes, from each model's published architecture (llama 3.2 3B: 28 × 8 × 128;
+# 1B: 16 × 8 × 64).
+OLLAMA_KV_CACHE_KIB_PER_TOKEN: dict[str, int] = {
+    "llama3.2:3b": 112,
+    "llama3.2:1b": 32,
+}
+# The runner's compute buffers and process beside weights and cache (MiB), and the share of the
+# container kept free: the kernel kills the whole task when the container reaches its limit.
+OLLAMA_RUNTIME_MIB = 400
+OLLAMA_MEMORY_HEADROOM = 0.20
+
 # Application Load Balancer idle timeout and target group deregistration delay (seconds).
 ALB_IDLE_TIMEOUT = (1, 4000)
 ALB_DEREGISTRATION_DELAY = (0, 3600)

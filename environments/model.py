@@ -274,6 +274,20 @@ class OllamaContainer(Strict):
         description="Assumed download speed (MB/s) of a cold model pull through the NAT; used to "
         "prove that a pull finishes inside ECS start limits.",
     )
+    context_length: int = Field(
+        default=4096, ge=512, le=131_072,
+        description="Context window Ollama allocates per request slot (OLLAMA_CONTEXT_LENGTH); its KV cache "
+        "counts against the container's memory.",
+    )
+    num_parallel: int = Field(
+        default=1, ge=1, le=16,
+        description="Requests Ollama serves at once (OLLAMA_NUM_PARALLEL); each slot has its own KV cache.",
+    )
+    kv_cache_kib_per_token: int | None = Field(
+        default=None, ge=1, le=4096,
+        description="KV cache per token of context (KiB): 2 × layers × KV heads × head size × 2 bytes. Known "
+        "for the models in environments/limits.py (OLLAMA_KV_CACHE_KIB_PER_TOKEN); required for any other.",
+    )
 
 
 class Task(Strict):

@@ -134,6 +134,27 @@ def timeouts(workspace: Workspace) -> Iterator[Violation]:
                f"{limits.ALB_DEREGISTRATION_DELAY[1] // attempts} or lower num_retries")
 
 
+def ollama_memory(workspace: Workspace) -> Iterator[Violation]:
+    ollama = workspace.settings.task.ollama
+    kv_per_token = ollama.kv_cache_kib_per_token or limits.OLLAMA_KV_CACHE_KIB_PER_TOKEN.get(ollama.model)
+    if kv_per_token is None:
+        yield ("task.ollama.kv_cache_kib_per_token", None,
+               f"the KV cache size of {ollama.model!r} is not known; set it (2 × layers × KV heads × head size "
+               "× 2 bytes per token, in KiB) so the memory the model needs can be checked")
+        return
+    weights = ollama.model_size_mb * 1_000_000 // 2**20
+    cache = kv_per_token * ollama.context_length * ollama.num_parallel // 1024
+    needed = weights + cache + limits.OLLAMA_RUNTIME_MIB
+    limit = round(needed * (1 + limits.OLLAMA_MEMORY_HEADROOM))
+    if limit > ollama.memory:
+        yield ("task.ollama.memory", ollama.memory,
+               f"{ollama.model} needs about {needed} MiB (weights {weights} + KV cache {cache} for "
+               f"{ollama.num_parallel} × {ollama.context_length} tokens + runtime {limits.OLLAMA_RUNTIME_MIB}); "
+               f"with {round(limits.OLLAMA_MEMORY_HEADROOM * 100)} % headroom the container needs {limit} MiB, "
+               "and reaching the limit kills the whole task; raise task.ollama.memory, or lower "
+               "context_length or num_parallel")
+
+
 def task_size(workspace: Workspace) -> Iterator[Violation]:
     task = workspace.settings.task
     allowed_memory = limits.FARGATE_TASK_MEMORY.get(task.cpu)
@@ -220,7 +241,7 @@ def _ranges(values: frozenset[int]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    workspace_name, availability_zones, cidr_layout, ingress, timeouts, task_size, task_counts, images,
+    workspace_name, availability_zones, cidr_layout, ingress, timeouts, ollama_memory, task_size, task_counts, images,
     startup_timing, database, production,
 )
 

@@ -45,6 +45,11 @@ def test_task_has_litellm_and_ollama_and_waits_for_the_model(name, stacks):
     assert litellm["dependsOn"] == [{"containerName": "ollama", "condition": "HEALTHY"}]
     model = workspace(name).settings.task.ollama.model
     assert ollama["healthCheck"]["command"] == ["CMD", "ollama", "show", model]
+    settings = workspace(name).settings.task.ollama
+    pinned = {item["name"]: item["value"] for item in ollama["environment"]}
+    # What the memory rule counted is what Ollama allocates.
+    assert pinned["OLLAMA_CONTEXT_LENGTH"] == str(settings.context_length)
+    assert pinned["OLLAMA_NUM_PARALLEL"] == str(settings.num_parallel)
     assert 2 <= ollama["startTimeout"] <= 120
     assert litellm["portMappings"][0]["containerPort"] == 4000
     assert "127.0.0.1:4000/health/liveliness" in " ".join(litellm["healthCheck"]["command"])

@@ -115,6 +115,10 @@ def container_definitions(
 
     ollama_environment = {
         "OLLAMA_HOST": f"127.0.0.1:{ollama.port}",
+        # Pinned, not Ollama's defaults (which depend on its version and the free memory): the
+        # memory rule (environments/rules.py, ollama_memory) counts exactly these.
+        "OLLAMA_CONTEXT_LENGTH": str(ollama.context_length),
+        "OLLAMA_NUM_PARALLEL": str(ollama.num_parallel),
         "OLLAMA_KEEP_ALIVE": "-1",  # keep the model loaded: the task exists to serve it
     }
     ollama_container: dict = {
