@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from modules.aws import AwsContext
+
 Statement = dict[str, Any]
 
 
@@ -35,6 +37,14 @@ def statement(effect: str, actions: list[str] | str, *, sid: str, resources: lis
 
 def allow(actions: list[str], resources: list[str] | str, *, sid: str, condition: dict | None = None) -> Statement:
     return statement("Allow", actions, sid=sid, resources=resources, condition=condition)
+
+
+def account_administers_key(aws: AwsContext) -> Statement:
+    """The key policy statement of every key of the project: the account administers the key and
+    delegates its use to IAM policies (which name exactly who may use it)."""
+    return {"Sid": "AccountAdministersKey", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{aws.partition}:iam::{aws.account_id}:root"},
+            "Action": "kms:*", "Resource": "*"}
 
 
 def service_trust(service_principal: str, *, account_id: str, source_arn: str | None = None) -> str:

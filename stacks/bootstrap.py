@@ -18,7 +18,7 @@ from constructs import Construct
 from environments.loader import Environments
 from modules.aws import AwsContext
 from modules.ci_access.construct import GitHubAccess
-from modules.ci_access.policies import SHARED, StackGroup
+from modules.ci_access.policies import stack_groups
 from modules.state_backend.construct import StateBackend
 from stacks.base import ProjectStack
 
@@ -33,7 +33,7 @@ class BootstrapStack(ProjectStack):
         project = environments.project
         LocalBackend(self, path=LOCAL_STATE_PATH)
         self.aws_provider(project=project, region=project.region, tags={"Stack": STACK_ID})
-        groups = [StackGroup(project=project, name=name) for name in (SHARED, *environments.all_names)]
+        groups = stack_groups(project, environments.all_names)
         backend = StateBackend(self, "state_backend", project=project,
                                aws=AwsContext(account_id=project.aws_account_id, region=project.region),
                                groups=groups)

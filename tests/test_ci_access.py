@@ -19,7 +19,7 @@ pytestmark = pytest.mark.tools
 ENVIRONMENTS = load_environments()
 PROJECT = ENVIRONMENTS.project
 ACCOUNT = PROJECT.aws_account_id
-GROUPS = {name: StackGroup(project=PROJECT, name=name) for name in ("shared", *ENVIRONMENTS.all_names)}
+GROUPS = {group.name: group for group in policies.stack_groups(PROJECT, ENVIRONMENTS.all_names)}
 ARNS = Arns(PROJECT)
 BUCKET = PROJECT.state.bucket
 REGION = "eu-west-1"

@@ -109,6 +109,11 @@ class StackGroup:
         return f"{self.project.name}-{self.name}"
 
 
+def stack_groups(project: Project, workspaces: list[str] | tuple[str, ...]) -> list[StackGroup]:
+    """Every stack group of the project: `shared`, then each workspace."""
+    return [StackGroup(project=project, name=name) for name in (SHARED, *workspaces)]
+
+
 def ci_role_path(project: Project) -> str:
     return f"/{project.name}/ci/"
 
@@ -268,6 +273,7 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
 def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
     own_roles = arns.role(group.role_path)
     bounded = {"StringEquals": {"iam:PermissionsBoundary": arns.boundary(group)}}
+    attachable = [f"arn:{arns.aws.partition}:iam::aws:policy/{name}" for name in ATTACHABLE_POLICIES]
     return [
         # Every write that could widen a role requires the group's boundary on that role.
         statement("Allow", ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
@@ -275,8 +281,7 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   sid="ManageOwnRolesWithinTheBoundary", resources=own_roles, condition=bounded),
         statement("Allow", ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], sid="AttachOnlyTheMonitoringPolicy",
                   resources=own_roles,
-                  condition={**bounded, "ArnEquals": {"iam:PolicyARN": [
-                      f"arn:{arns.aws.partition}:iam::aws:policy/{name}" for name in ATTACHABLE_POLICIES]}}),
+                  condition={**bounded, "ArnEquals": {"iam:PolicyARN": attachable}}),
         statement("Allow", ["iam:GetRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
                             "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy",
                             "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
@@ -286,7 +291,7 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   condition={"StringEquals": {"iam:PassedToService": [
                       "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}),
         statement("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion"], sid="ReadTheMonitoringPolicy",
-                  resources=[f"arn:{arns.aws.partition}:iam::aws:policy/{name}" for name in ATTACHABLE_POLICIES]),
+                  resources=attachable),
         statement("Allow", ["iam:CreateServiceLinkedRole"], sid="ServiceLinkedRoles",
                   resources=f"{arns.iam}:role/aws-service-role/*",
                   condition={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}}),

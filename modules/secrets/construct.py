@@ -34,7 +34,6 @@ class WorkspaceKey(Construct):
         deletion_window_days: int,
     ) -> None:
         super().__init__(scope, id_)
-        root = f"arn:{aws.partition}:iam::{aws.account_id}:root"
         log_group_arns = [aws.arn("logs", f"log-group:{pattern}") for pattern in log_group_patterns]
         self.key = KmsKey(
             self, "key",
@@ -42,14 +41,7 @@ class WorkspaceKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policies.document(
-                {
-                    # Key administration and use are delegated to IAM policies of this account.
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                policies.account_administers_key(aws),
                 {
                     "Sid": "CloudWatchLogsEncryptsWorkspaceLogGroups",
                     "Effect": "Allow",
@@ -93,12 +85,8 @@ class SecretsKey(Construct):
         self.key = KmsKey(
             self, "key", description=f"{alias}: secret parameters only",
             enable_key_rotation=True, deletion_window_in_days=deletion_window_days,
-            policy=policies.document({
-                # Use is granted by IAM policies: the deploy role of the workspace and the task's execution role.
-                "Sid": "AccountAdministersKey", "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{aws.partition}:iam::{aws.account_id}:root"},
-                "Action": "kms:*", "Resource": "*",
-            }),
+            # Use is granted by IAM policies: the deploy role of the workspace and the task's execution role.
+            policy=policies.document(policies.account_administers_key(aws)),
         )
         KmsAlias(self, "alias", name=alias, target_key_id=self.key.key_id)
         self.arn = self.key.arn
@@ -123,7 +111,7 @@ class SecretParameters(Construct):
         self.parameters: dict[str, SsmParameter] = {}
         stack = TerraformStack.of(self)
         for secret in GENERATED:
-            source = f"{secret.env.lower()}"
+            source = secret.env.lower()
             # cdktf 0.21 has no class for ephemeral resources: the stack's escape hatch writes the block.
             stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{source}", {
                 "password_length": GENERATED_LENGTH,

@@ -29,14 +29,10 @@ class StateBackend(Construct):
         super().__init__(scope, id_)
         # Losing the state bucket, its key or the lock table orphans every workspace.
         keep = TerraformResourceLifecycle(prevent_destroy=True)
-        root = f"arn:{aws.partition}:iam::{aws.account_id}:root"
         self.key = KmsKey(
             self, "state_key", description=f"{project.name}: Terraform state and locks",
             enable_key_rotation=True, deletion_window_in_days=30, lifecycle=keep,
-            policy=policies.document({
-                "Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
-                "Action": "kms:*", "Resource": "*",
-            }),
+            policy=policies.document(policies.account_administers_key(aws)),
         )
         KmsAlias(self, "state_key_alias", name=lock_key_alias(project), target_key_id=self.key.key_id)
         self.group_keys: dict[str, KmsKey] = {}
@@ -47,10 +43,7 @@ class StateBackend(Construct):
                 enable_key_rotation=True, deletion_window_in_days=30, lifecycle=keep,
                 # The group's own tag: every other group's deploy role is denied its use.
                 tags={WORKSPACE_TAG: group.name},
-                policy=policies.document({
-                    "Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
-                    "Action": "kms:*", "Resource": "*",
-                }),
+                policy=policies.document(policies.account_administers_key(aws)),
             )
             KmsAlias(self, f"{group_id}_state_key_alias", name=group.state_key_alias, target_key_id=group_key.key_id)
             self.group_keys[group.name] = group_key
