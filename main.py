@@ -9,6 +9,9 @@
     python main.py set-secret --workspace W NAME  < value
                                          write a provider API key (or external Redis password)
                                          into its SSM parameter; the value is read from stdin
+    python main.py redis-auth --workspace W
+                                         turn AUTH on for the workspace's ElastiCache with the
+                                         token its secrets stack generated (deploy job)
 
 Validation and image bumps never import cdktf or the provider bindings; synthesis validates
 first and writes nothing when any file is invalid.
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
+from environments.workspace import Workspace
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
 DEFAULT_OUTDIR = "cdktf.out"
@@ -75,6 +79,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     secret.add_argument("--endpoint-url", default=None, metavar="URL",
                         help="a local AWS API on a loopback address (moto, LocalStack) instead of AWS")
     _environments_option(secret)
+
+    redis_auth = commands.add_parser(
+        "redis-auth", help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)",
+    )
+    redis_auth.add_argument("--workspace", required=True, help="workspace whose [redis] gets the token")
+    redis_auth.add_argument("--endpoint-url", default=None, metavar="URL",
+                            help="a local AWS API on a loopback address (moto), for tests")
+    _environments_option(redis_auth)
 
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
@@ -148,21 +160,27 @@ def command_bump_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workspace_and_endpoint(args: argparse.Namespace) -> tuple[Workspace, str | None] | None:
+    """The one workspace and the optional loopback endpoint of a command that calls AWS; None
+    (with the problem printed) when either is refused."""
+    try:
+        endpoint = loopback_url(args.endpoint_url) if args.endpoint_url is not None else None
+    except EndpointError as error:
+        print(error, file=sys.stderr)
+        return None
+    environments = load([args.workspace], args.environments)
+    return None if environments is None else (environments.workspaces[0], endpoint)
+
+
 def command_set_secret(args: argparse.Namespace) -> int:
     from environments.secret_store import SecretRefused, read_value, target, write
 
-    endpoint = None
-    try:
-        if args.endpoint_url is not None:
-            endpoint = loopback_url(args.endpoint_url)
-    except EndpointError as error:
-        print(error, file=sys.stderr)
+    selected = _workspace_and_endpoint(args)
+    if selected is None:
         return EXIT_INVALID
-    environments = load([args.workspace], args.environments)
-    if environments is None:
-        return EXIT_INVALID
+    workspace, endpoint = selected
     try:
-        secret = target(environments.workspaces[0], args.name)
+        secret = target(workspace, args.name)
         value = read_value()
     except SecretRefused as error:
         print(f"set-secret refused: {error}", file=sys.stderr)
@@ -170,6 +188,21 @@ def command_set_secret(args: argparse.Namespace) -> int:
     version = write(secret, value, endpoint_url=endpoint)
     print(f"{secret.parameter}: written (version {version}, key {secret.kms_key}); new tasks read it at start: "
           "force a new deployment of the service to apply it now")
+    return 0
+
+
+def command_redis_auth(args: argparse.Namespace) -> int:
+    from environments.redis_auth import RedisAuthRefused, apply, target
+
+    selected = _workspace_and_endpoint(args)
+    if selected is None:
+        return EXIT_INVALID
+    workspace, endpoint = selected
+    try:
+        print(apply(target(workspace), endpoint_url=endpoint))
+    except RedisAuthRefused as error:
+        print(f"redis-auth refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
     return 0
 
 
@@ -193,7 +226,8 @@ def command_render_workflows(args: argparse.Namespace) -> int:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
-                "set-secret": command_set_secret, "render-workflows": command_render_workflows}
+                "set-secret": command_set_secret, "redis-auth": command_redis_auth,
+                "render-workflows": command_render_workflows}
     return handlers[args.command](args)
 
 

@@ -69,3 +69,26 @@ VPC_PREFIX_LENGTH = (16, 28)
 
 # WAFv2 rate-based rule limit per evaluation window (requests per IP).
 WAF_RATE_LIMIT = (10, 2_000_000_000)
+
+# RDS for PostgreSQL sets max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000). Memory
+# (GiB) of the instance classes whose max_connections the model derives; any other class needs
+# database.max_connections written out. DBInstanceClassMemory is this less what RDS keeps for
+# itself, which RDS_CONNECTION_HEADROOM absorbs.
+RDS_MAX_CONNECTIONS_DIVISOR = 9_531_392
+RDS_MAX_CONNECTIONS_CAP = 5000
+RDS_INSTANCE_MEMORY_GIB: dict[str, float] = {
+    **{f"db.{family}.{size}": memory for family in ("t3", "t4g")
+       for size, memory in (("micro", 1), ("small", 2), ("medium", 4), ("large", 8), ("xlarge", 16),
+                            ("2xlarge", 32))},
+    **{f"db.{family}.{size}": memory for family in ("m5", "m6g", "m6i", "m7g", "m7i")
+       for size, memory in (("large", 8), ("xlarge", 16), ("2xlarge", 32), ("4xlarge", 64), ("8xlarge", 128))},
+    **{f"db.{family}.{size}": memory for family in ("r5", "r6g", "r6i", "r7g", "r7i")
+       for size, memory in (("large", 16), ("xlarge", 32), ("2xlarge", 64), ("4xlarge", 128), ("8xlarge", 256))},
+}
+# Share of max_connections LiteLLM may plan for: the rest covers RDS's own reserved memory,
+# rdsadmin and superuser slots, migrations and an operator's psql session.
+RDS_CONNECTION_HEADROOM = 0.30
+# Database connections each LiteLLM worker may open. With the config read from S3, LiteLLM's CLI
+# ignores general_settings.database_connection_pool_limit and uses its own default
+# (proxy_cli.LiteLLMDatabaseConnectionPool; a test reads it from the pinned release).
+LITELLM_DATABASE_POOL_PER_WORKER = 10

@@ -21,6 +21,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "litellm-config.yaml.j2"
 # The address ollama binds (OLLAMA_HOST): "localhost" may resolve to ::1 first, where nothing listens.
 OLLAMA_HOST = "127.0.0.1"
+# Where the shared Redis is: container variables, read by the config (os.environ/) and, for TLS, by
+# every Redis client LiteLLM creates (_redis.py reads REDIS_SSL).
+REDIS_HOST = "REDIS_HOST"
+REDIS_PORT = "REDIS_PORT"
+REDIS_SSL = "REDIS_SSL"
+# Seconds between LiteLLM's batched spend writes (its default is 10).
+BATCH_WRITE_SECONDS = 60
 ENVIRONMENT_REFERENCE = re.compile(r"os\.environ/([A-Z0-9_]+)")
 
 _environment = jinja2.Environment(
@@ -54,6 +61,18 @@ def cloud_models(workspace: Workspace) -> list[dict]:
     return models
 
 
+def redis_environment(host: str, port: int, tls: bool) -> dict[str, str]:
+    """The container variables that point LiteLLM at the shared Redis (its password is a secret)."""
+    return {REDIS_HOST: host, REDIS_PORT: str(port), REDIS_SSL: str(tls)}
+
+
+def admin_environment(workspace: Workspace) -> dict[str, str]:
+    """Variables that switch off the admin UI and the API docs when the workspace does not serve them."""
+    if workspace.settings.litellm.admin_ui:
+        return {}
+    return {"DISABLE_ADMIN_UI": "True", "NO_DOCS": "True", "NO_REDOC": "True"}
+
+
 def render(workspace: Workspace) -> str:
     settings = workspace.settings
     guardrails = settings.litellm.guardrails
@@ -63,12 +82,16 @@ def render(workspace: Workspace) -> str:
     ]
     return _environment.get_template(TEMPLATE).render(
         workspace=workspace.name,
-        env={"master_key": secret_inputs.MASTER_KEY, "redis_password": secret_inputs.REDIS_PASSWORD},
+        env={"master_key": secret_inputs.MASTER_KEY, "redis_password": secret_inputs.REDIS_PASSWORD,
+             "redis_host": REDIS_HOST, "redis_port": REDIS_PORT},
         local={"name": settings.task.ollama.model, "api_base": f"http://{OLLAMA_HOST}:{settings.task.ollama.port}"},
         cloud=cloud_models(workspace),
         request_timeout=settings.litellm.request_timeout_seconds,
         num_retries=settings.litellm.num_retries,
-        cache=settings.litellm.cache,
+        redis=settings.redis is not None or settings.litellm.cache is not None,
+        response_cache=settings.litellm.response_cache,
+        batch_write_seconds=BATCH_WRITE_SECONDS,
+        key_cache_seconds=settings.litellm.key_cache_seconds,
         guardrails=[
             {"name": name, "mode": mode, "action": guardrails.action, "patterns": guardrails.patterns}
             for name, mode, enabled in stages if enabled

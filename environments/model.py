@@ -237,6 +237,13 @@ class Ingress(Strict):
         description="Write ALB access logs to an S3 bucket of the workspace (SSE-S3: the ALB log "
         "delivery does not support KMS keys).",
     )
+    admin_cidrs: list[Cidr] | None = Field(
+        default=None,
+        description="IPv4 blocks allowed to reach LiteLLM's admin routes (/ui, /key/*, /user/*, /team/*, "
+        "/model/*, /docs): listener rules answer 403 to anyone else. Absent: no restriction (not in "
+        "production). Empty: admin routes are closed at the load balancer. At most 4 blocks (an ALB rule "
+        "holds 5 condition values, one of them a path).",
+    )
 
 
 class LiteLLMContainer(Strict):
@@ -247,6 +254,11 @@ class LiteLLMContainer(Strict):
     cpu: int = Field(ge=128, description="CPU units reserved for the litellm container.")
     memory: int = Field(ge=256, description="Memory (MiB) hard limit of the litellm container.")
     port: Port = Field(default=4000, description="Port LiteLLM listens on; the ALB targets it.")
+    workers: int = Field(
+        default=1, ge=1, le=16,
+        description="uvicorn worker processes (--num_workers). Each opens up to 10 database connections "
+        "(LiteLLM's pool): task.max_count × workers × 10 must fit the database's max_connections.",
+    )
 
 
 class OllamaContainer(Strict):
@@ -335,6 +347,35 @@ class Database(Strict):
         description="Performance Insights (7 days, KMS-encrypted)."
     )
     port: Port = Field(default=5432, description="PostgreSQL port.")
+    max_connections: int | None = Field(
+        default=None, ge=10, le=limits.RDS_MAX_CONNECTIONS_CAP,
+        description="The instance's max_connections. Derived from the class's memory as RDS does for the "
+        "classes in environments/limits.py (RDS_INSTANCE_MEMORY_GIB); required for any other class.",
+    )
+
+
+class ManagedRedis(Strict):
+    """An ElastiCache replication group the workspace stack creates for LiteLLM's shared state."""
+
+    engine: Literal["valkey", "redis"] = Field(
+        default="valkey", description="`valkey` (cheaper, the AWS default) or `redis` (Redis OSS)."
+    )
+    engine_version: Literal["7.2", "8.0", "7.1"] = Field(
+        default="8.0", description="Major.minor engine version: valkey 7.2 or 8.0; redis 7.1.",
+    )
+    node_type: str = Field(
+        default="cache.t4g.small", pattern=r"cache\.[a-z0-9]+\.[a-z0-9]+",
+        description="ElastiCache node type, e.g. cache.t4g.small.",
+    )
+    replicas: int = Field(
+        default=1, ge=0, le=5,
+        description="Read replicas beside the primary. With 1 or more: Multi-AZ with automatic failover "
+        "(required in production).",
+    )
+    snapshot_retention_days: int = Field(
+        default=7, ge=0, le=35, description="Daily snapshots kept (0: none). Taken 02:00-03:00 UTC."
+    )
+    port: Port = Field(default=6379, description="Redis port; only the LiteLLM tasks may reach it.")
 
 
 class Observability(Strict):
@@ -344,7 +385,8 @@ class Observability(Strict):
     container_insights: bool = Field(description="ECS Container Insights on the cluster.")
     alarm_email: str | None = Field(
         default=None,
-        description="Address subscribed to the alarm topic (the subscription must be confirmed).",
+        description="Address subscribed to the alarm topic (the subscription must be confirmed). Required "
+        "in production: an alarm nobody receives is not an alarm.",
         pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
     )
 
@@ -421,8 +463,10 @@ class Guardrails(Strict):
 
 
 class Cache(Strict):
+    """A Redis the workspace does not create (use `[redis]` for a managed one)."""
+
     host: str = Field(
-        description="Redis (ElastiCache) host in the VPC, shared by all tasks for rate limits and caching. "
+        description="Host of an existing Redis in the VPC, shared by all tasks for rate limits and caching. "
         "Its password is set with `main.py set-secret --workspace W redis_password`.",
         pattern=r"[A-Za-z0-9.-]+",
     )
@@ -440,7 +484,25 @@ class LiteLLMSettings(Strict):
     )
     num_retries: int = Field(default=1, ge=0, le=10, description="Retries of a failed model call.")
     guardrails: Guardrails = Field(default=Guardrails(), description="PII guardrails (LiteLLM content filter).")
-    cache: Cache | None = Field(default=None, description="Shared Redis for router state and response cache.")
+    cache: Cache | None = Field(
+        default=None, description="An external Redis for router state (instead of a managed `[redis]`)."
+    )
+    response_cache: bool = Field(
+        default=False,
+        description="Also cache model responses in Redis. Off by default: the cache key is the request, not "
+        "the caller, so one caller can receive another's cached answer.",
+    )
+    key_cache_seconds: int = Field(
+        default=60, ge=1, le=3600,
+        description="How long each task trusts a virtual key it has looked up (user_api_key_cache_ttl). Keys live "
+        "in the database and each task caches them in its own memory, so a key revoked through one task is "
+        "refused by the others within this many seconds; lower means more database reads.",
+    )
+    admin_ui: bool = Field(
+        default=True,
+        description="Serve the admin UI and the API docs (/ui, /docs). In production: false, or "
+        "ingress.admin_cidrs set.",
+    )
 
     @property
     def request_budget_seconds(self) -> int:
@@ -463,6 +525,11 @@ class WorkspaceSettings(Strict):
     ingress: Ingress = Field(description="Load balancer and WAF.")
     task: Task = Field(description="The Fargate task: LiteLLM + Ollama.")
     database: Database = Field(description="RDS PostgreSQL.")
+    redis: ManagedRedis | None = Field(
+        default=None,
+        description="Managed Redis (ElastiCache) for LiteLLM's shared state: rate limits, key revocation, "
+        "budgets. Needed when task.max_count > 1 (or an external litellm.cache).",
+    )
     observability: Observability = Field(description="Logs, Container Insights and alarms.")
     providers: Providers = Field(default=Providers(), description="Cloud model providers.")
     litellm: LiteLLMSettings = Field(

@@ -13,6 +13,7 @@ from itertools import combinations
 from environments import limits, startup
 from environments.images import parse_image
 from environments.model import NAME_PATTERN
+from environments.model import Database as DatabaseSettings
 from environments.problems import toml_value
 from environments.workspace import MAX_PREFIX_LENGTH, RESERVED_NAMES, SECRETS_STACK_SUFFIX, Workspace
 
@@ -216,6 +217,90 @@ def database(workspace: Workspace) -> Iterator[Violation]:
                "storage autoscaling needs a ceiling at or above the initial size")
 
 
+# Engine -> the versions ElastiCache offers for it (the model's Literal lists their union).
+REDIS_ENGINE_VERSIONS = {"valkey": ("7.2", "8.0"), "redis": ("7.1",)}
+# An ALB rule holds 5 condition values; one of them is a path of the admin routes.
+MAX_ADMIN_CIDRS = 4
+
+
+def shared_state(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    managed, external = settings.redis, settings.litellm.cache
+    if managed is not None and external is not None:
+        yield ("litellm.cache", external.host,
+               "the workspace creates a Redis ([redis]) and names an external one (litellm.cache); keep one of them")
+    if managed is None and external is None and settings.task.max_count > 1:
+        yield ("task.max_count", settings.task.max_count,
+               "more than one LiteLLM task needs a shared Redis: without it each task keeps its own rate-limit "
+               "counters (a key limited to 100 requests/min gets 100 per task), a key revoked on one task stays "
+               "valid on the others and budgets drift; add a [redis] table (managed) or litellm.cache (external), "
+               "or set task.max_count = 1")
+    if managed is not None:
+        if managed.engine_version not in REDIS_ENGINE_VERSIONS[managed.engine]:
+            yield ("redis.engine_version", managed.engine_version,
+                   f"is not a {managed.engine} version ElastiCache offers; use one of "
+                   f"{list(REDIS_ENGINE_VERSIONS[managed.engine])}")
+        if workspace.is_production and managed.replicas < 1:
+            yield ("redis.replicas", managed.replicas,
+                   "production needs a replica in another zone for automatic failover; set redis.replicas = 1 "
+                   "or more (tier production)")
+
+
+def max_database_connections(db: DatabaseSettings) -> int | None:
+    """The instance's max_connections: as written, or as RDS derives it from the class's memory."""
+    if db.max_connections is not None:
+        return db.max_connections
+    memory_gib = limits.RDS_INSTANCE_MEMORY_GIB.get(db.instance_class)
+    if memory_gib is None:
+        return None
+    return min(int(memory_gib * 2**30) // limits.RDS_MAX_CONNECTIONS_DIVISOR, limits.RDS_MAX_CONNECTIONS_CAP)
+
+
+def usable_database_connections(db: DatabaseSettings) -> int | None:
+    """The connections LiteLLM may plan for: max_connections less the headroom."""
+    max_connections = max_database_connections(db)
+    return None if max_connections is None else int(max_connections * (1 - limits.RDS_CONNECTION_HEADROOM))
+
+
+def database_connections(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    db, task = settings.database, settings.task
+    max_connections = max_database_connections(db)
+    usable = usable_database_connections(db)
+    if max_connections is None or usable is None:
+        yield ("database.max_connections", None,
+               f"the max_connections of {db.instance_class} is not known; set database.max_connections "
+               "(RDS: DBInstanceClassMemory / 9531392) so the connections LiteLLM opens can be checked")
+        return
+    pool = limits.LITELLM_DATABASE_POOL_PER_WORKER
+    per_task = task.litellm.workers * pool
+    needed = task.max_count * per_task
+    if needed > usable:
+        yield ("task.max_count", task.max_count,
+               f"{task.max_count} tasks × {task.litellm.workers} workers × {pool} connections (LiteLLM's pool per "
+               f"worker) = {needed}, more than the {usable} that {db.instance_class} leaves LiteLLM "
+               f"({max_connections} max_connections less {round(limits.RDS_CONNECTION_HEADROOM * 100)} % headroom); "
+               f"the last tasks to scale out would fail to connect; lower task.max_count to "
+               f"{max(usable // per_task, 1)}, lower task.litellm.workers, or choose a larger database.instance_class")
+
+
+def admin_access(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    cidrs = settings.ingress.admin_cidrs
+    if cidrs is not None and len(cidrs) > MAX_ADMIN_CIDRS:
+        yield ("ingress.admin_cidrs", cidrs,
+               f"at most {MAX_ADMIN_CIDRS} blocks fit one load balancer rule beside a path; "
+               "merge them into wider blocks or reach the admin routes through one VPN range")
+    if cidrs is not None and any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in cidrs):
+        yield ("ingress.admin_cidrs", cidrs,
+               "0.0.0.0/0 restricts nothing; list the office or VPN ranges allowed to administer LiteLLM")
+    if workspace.is_production and settings.litellm.admin_ui and cidrs is None:
+        yield ("ingress.admin_cidrs", None,
+               "production must not expose the admin UI and key management to the internet; set "
+               "ingress.admin_cidrs to the ranges allowed to administer it (or [] to close them), or set "
+               "litellm.admin_ui = false (tier production)")
+
+
 def startup_timing(workspace: Workspace) -> Iterator[Violation]:
     yield from startup.violations(workspace.settings.task.ollama)
 
@@ -230,6 +315,10 @@ def production(workspace: Workspace) -> Iterator[Violation]:
     if workspace.settings.ingress.certificate_arn is None:
         yield ("ingress.certificate_arn", None,
                "production serves HTTPS only; set an ACM certificate ARN from the workspace's region")
+    if workspace.settings.observability.alarm_email is None:
+        yield ("observability.alarm_email", None,
+               "production alarms must reach someone; set an address (or a list's) and confirm the "
+               "subscription AWS sends it (tier production)")
 
 
 def _ranges(values: frozenset[int]) -> str:
@@ -242,7 +331,7 @@ def _ranges(values: frozenset[int]) -> str:
 
 RULES: tuple[Rule, ...] = (
     workspace_name, availability_zones, cidr_layout, ingress, timeouts, ollama_memory, task_size, task_counts, images,
-    startup_timing, database, production,
+    startup_timing, database, shared_state, database_connections, admin_access, production,
 )
 
 

@@ -1,8 +1,10 @@
 """Which secrets a workspace needs, and under which names: one place for the container variable
 and the SSM parameter of each. No values, ever - and no secret is a Terraform input.
 
-- Generated (master key, salt key): a Terraform ephemeral resource produces the value and a
-  write-only argument stores it in SSM, once; neither state nor plan holds it.
+- Generated (master key, salt key, a managed Redis's AUTH token): a Terraform ephemeral resource
+  produces the value and a write-only argument stores it in SSM, once; neither state nor plan
+  holds it. ElastiCache has no write-only token argument, so `main.py redis-auth` hands the
+  token to the replication group after apply (environments/redis_auth.py).
 - Provided from outside (provider API keys, an external Redis password): Terraform creates the
   parameter with a placeholder and never writes it again; `python main.py set-secret` (value on
   stdin) or an approval-gated workflow sets the real value.
@@ -47,6 +49,13 @@ GENERATED = (
     SecretParameter(SALT_KEY, "litellm/salt_key",
                     "LiteLLM salt key; encrypts stored provider credentials; written once, never rotated"),
 )
+REDIS_AUTH_TOKEN = SecretParameter(REDIS_PASSWORD, "cache/redis_password",
+                                   "AUTH token of the workspace's ElastiCache; main.py redis-auth applies it")
+
+
+def generated_secrets(settings: WorkspaceSettings) -> tuple[SecretParameter, ...]:
+    """Secrets Terraform generates for the workspace (the Redis token only when it creates the Redis)."""
+    return (*GENERATED, REDIS_AUTH_TOKEN) if settings.redis is not None else GENERATED
 
 
 def api_key_env(provider: str) -> str:
@@ -68,5 +77,5 @@ def provided_secrets(settings: WorkspaceSettings) -> list[SecretParameter]:
 
 def container_secret_names(settings: WorkspaceSettings) -> set[str]:
     """Every environment variable the litellm container receives through `secrets`."""
-    return ({item.env for item in GENERATED} | {DATABASE_PASSWORD}
+    return ({item.env for item in generated_secrets(settings)} | {DATABASE_PASSWORD}
             | {item.env for item in provided_secrets(settings)})

@@ -57,6 +57,8 @@ class Stack:
     tier: str
     secrets_stack: str | None
     """The workspace's secrets stack: applied first, by the same deploy job, never planned on PRs."""
+    managed_redis: bool = False
+    """After the apply, `main.py redis-auth` turns AUTH on with the generated token."""
 
 
 def stacks(environments: Environments) -> list[Stack]:
@@ -64,7 +66,8 @@ def stacks(environments: Environments) -> list[Stack]:
     found = [Stack(name="shared", region=project.region, tier="shared", secrets_stack=None)]
     for workspace in environments.workspaces:
         found.append(Stack(name=workspace.name, region=workspace.settings.region,
-                           tier=workspace.settings.tier, secrets_stack=workspace.secrets_stack_id))
+                           tier=workspace.settings.tier, secrets_stack=workspace.secrets_stack_id,
+                           managed_redis=workspace.settings.redis is not None))
     return found
 
 

@@ -67,6 +67,17 @@ class Workspace:
     def database_identifier(self) -> str:
         return f"{self.prefix}-postgres"
 
+    @property
+    def redis_group_id(self) -> str:
+        """ElastiCache replication group id (`main.py redis-auth` finds the group by it)."""
+        return f"{self.prefix}-redis"
+
+    @property
+    def redis_node_ids(self) -> list[str]:
+        """ElastiCache names the nodes of a non-clustered group <group id>-001, -002, ..."""
+        replicas = self.settings.redis.replicas if self.settings.redis else -1
+        return [f"{self.redis_group_id}-{index:03d}" for index in range(1, replicas + 2)]
+
     def rds_log_group_name(self, log_type: str) -> str:
         # RDS exports to this fixed name; creating it first sets retention and encryption.
         return f"/aws/rds/instance/{self.database_identifier}/{log_type}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from environments.secret_inputs import provided_secrets
+from environments.secret_inputs import generated_secrets, provided_secrets
 from environments.workspace import Workspace
 from modules.aws import AwsContext
 from modules.secrets.construct import SecretParameters, SecretsKey
@@ -35,7 +35,8 @@ class SecretsStack(ProjectStack):
         )
         secrets = SecretParameters(
             self, "secrets", ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
-            provided=provided_secrets(settings), protect_salt_key=settings.database.deletion_protection,
+            generated=generated_secrets(settings), provided=provided_secrets(settings),
+            protect_salt_key=settings.database.deletion_protection,
         )
         TerraformOutput(
             self, "ssm_parameters", description="SSM parameter name of each container secret",

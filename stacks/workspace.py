@@ -8,8 +8,8 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from environments import litellm_config
-from environments.secret_inputs import DATABASE_PASSWORD, GENERATED, provided_secrets
+from environments import litellm_config, rules
+from environments.secret_inputs import DATABASE_PASSWORD, generated_secrets, provided_secrets
 from environments.workspace import Workspace
 from modules import policies
 from modules.aws import AwsContext
@@ -22,6 +22,8 @@ from modules.iam.construct import TaskRoles
 from modules.load_balancer.construct import LoadBalancer
 from modules.network.construct import Network
 from modules.observability.construct import MonitoredResources, Observability
+from modules.redis.construct import LOG_TYPES as REDIS_LOG_TYPES
+from modules.redis.construct import Redis
 from modules.secrets.construct import WorkspaceKey
 from modules.security_groups.construct import SecurityGroups
 from stacks.backend import s3_backend
@@ -71,9 +73,25 @@ class WorkspaceStack(ProjectStack):
             log_group_names={log_type: workspace.rds_log_group_name(log_type) for log_type in EXPORTED_LOGS},
             log_retention_days=retention, role_placement=placement,
         )
+        redis = None
+        if settings.redis is not None:
+            redis = Redis(
+                self, "redis", prefix=prefix, group_id=workspace.redis_group_id, settings=settings.redis, aws=aws,
+                vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids, client_security_group_id=groups.ecs,
+                kms_key_arn=key.arn,
+                log_group_names={log_type: workspace.log_group_name(f"redis/{log_type}")
+                                 for log_type in REDIS_LOG_TYPES},
+                log_retention_days=retention, production=workspace.is_production,
+            )
+        environment = database.connection_environment() | litellm_config.admin_environment(workspace)
+        if redis is not None:
+            environment |= redis.connection_environment()
+        elif settings.litellm.cache is not None:
+            cache = settings.litellm.cache
+            environment |= litellm_config.redis_environment(cache.host, cache.port, cache.tls)
         # Written by the workspace's secrets stack (stacks/secrets.py); referenced here by name only.
         parameters = {secret.env: f"{workspace.ssm_path}/{secret.parameter}"
-                      for secret in (*GENERATED, *provided_secrets(settings))}
+                      for secret in (*generated_secrets(settings), *provided_secrets(settings))}
         container_secrets = {env: aws.arn("ssm", f"parameter{name}") for env, name in parameters.items()}
         container_secrets[DATABASE_PASSWORD] = database.password_reference()
 
@@ -106,11 +124,12 @@ class WorkspaceStack(ProjectStack):
             security_group_id=groups.ecs, model_cache_security_group_id=groups.efs,
             load_balancer=load_balancer.alb, target_group=load_balancer.target_group,
             listener=load_balancer.listener, roles=roles,
-            secrets=container_secrets, environment=database.connection_environment(),
+            secrets=container_secrets, environment=environment,
             config_content=litellm_config.render(workspace), kms_key_arn=key.arn,
         )
         Observability(
-            self, "observability", prefix=prefix, region=settings.region, kms_key_arn=key.arn,
+            self, "observability", prefix=prefix, region=settings.region, account_id=project.aws_account_id,
+            kms_key_arn=key.arn,
             alarm_email=settings.observability.alarm_email,
             resources=MonitoredResources(
                 cluster_name=service.cluster_name, service_name=service.service_name,
@@ -118,6 +137,11 @@ class WorkspaceStack(ProjectStack):
                 target_group_suffix=load_balancer.target_group.arn_suffix,
                 database_identifier=workspace.database_identifier,
                 web_acl_name=load_balancer.web_acl.name if load_balancer.web_acl else None,
+                service_arn=service.service.id,
+                min_tasks=settings.task.min_count,
+                request_timeout_seconds=settings.litellm.request_timeout_seconds,
+                database_connections=rules.usable_database_connections(settings.database),
+                redis_nodes=workspace.redis_node_ids,
             ),
         )
 

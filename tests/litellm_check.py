@@ -19,12 +19,22 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 
 import yaml
 
 REFERENCE = re.compile(r"^os\.environ/([A-Z0-9_]+)$")
 # litellm_settings keys load_config handles itself instead of setting them on the litellm module.
 HANDLED_BY_LOADER = {"cache", "cache_params"}
+# general_settings keys the proxy reads by name (general_settings.get("key", ...)) beside its typed ones.
+READ_BY_NAME = re.compile(r'general_settings\.get\(\s*"([a-z_]+)"')
+
+
+def general_settings_read_by_the_proxy() -> set[str]:
+    import litellm.proxy
+
+    return {key for path in Path(litellm.proxy.__file__).parent.rglob("*.py")
+            for key in READ_BY_NAME.findall(path.read_text(encoding="utf-8"))}
 
 
 def references(value) -> set[str]:
@@ -62,7 +72,8 @@ def check_structure(config: dict) -> list[str]:
     for key in config.get("litellm_settings", {}):
         if key not in HANDLED_BY_LOADER and not hasattr(litellm, key):
             errors.append(f"litellm_settings: {key!r} is not a litellm setting")
-    errors += unknown(config.get("general_settings", {}), ConfigGeneralSettings.model_fields, "general_settings")
+    errors += unknown(config.get("general_settings", {}),
+                      {*ConfigGeneralSettings.model_fields, *general_settings_read_by_the_proxy()}, "general_settings")
     router_parameters = inspect.signature(litellm.Router.__init__).parameters
     errors += unknown(config.get("router_settings", {}), router_parameters, "router_settings")
     integrations = {item.value for item in SupportedGuardrailIntegrations}
@@ -86,6 +97,9 @@ def check_structure(config: dict) -> list[str]:
 
 def load(path: str, config: dict) -> dict:
     import litellm
+    from litellm.proxy import proxy_server
+    from litellm.proxy.db.exception_handler import PrismaDBExceptionHandler
+    from litellm.proxy.proxy_cli import LiteLLMDatabaseConnectionPool
     from litellm.proxy.proxy_server import ProxyConfig
 
     router, _, general_settings = asyncio.run(ProxyConfig().load_config(router=None, config_file_path=path))
@@ -94,6 +108,15 @@ def load(path: str, config: dict) -> dict:
         "guardrails": sorted(type(callback).__name__ for callback in litellm.callbacks
                              if type(callback).__name__ == "ContentFilterGuardrail"),
         "general_settings": sorted(general_settings),
+        # What the loaded proxy will do, read back from LiteLLM's own state.
+        "batch_write_seconds": proxy_server.proxy_batch_write_at,
+        "requests_allowed_without_database": PrismaDBExceptionHandler.should_allow_request_on_db_unavailable(),
+        "json_logs": litellm.json_logs,
+        "router_uses_redis": router.cache.redis_cache is not None,
+        "usage_counters_in_redis": proxy_server.redis_usage_cache is not None,
+        "cached_call_types": None if litellm.cache is None else list(litellm.cache.supported_call_types or []),
+        "database_pool_per_worker": LiteLLMDatabaseConnectionPool.database_connection_pool_limit.value,
+        "key_cache_seconds": proxy_server.user_api_key_cache.default_in_memory_ttl,
     }
 
 

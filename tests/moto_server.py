@@ -16,6 +16,8 @@ what a call receives and returning it, the way AWS does - nothing is validated o
   themselves; IAM knows them as s3:ListBucket and s3:GetObject. Its signature check also fails every EFS request (REST
   paths), valid or not. With IAM enforced, actions get IAM's prefix and signatures are not
   checked: these tests prove what a principal's policies allow, the access key still names it.
+- ElastiCache ModifyReplicationGroup drops AuthToken and AuthTokenUpdateStrategy (how
+  `main.py redis-auth` turns AUTH on); the group keeps them, as AWS does.
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
@@ -96,6 +98,28 @@ def teach_ecs_service_settings() -> None:
 
     EC2ContainerServiceResponse.create_service = create_service
     EC2ContainerServiceResponse._litellm_infra_settings = True
+
+
+def teach_elasticache_auth_token() -> None:
+    from moto.elasticache.models import utcnow
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    if getattr(ElastiCacheResponse, "_litellm_infra_auth", False):
+        return
+    modify = ElastiCacheResponse.modify_replication_group
+
+    def modify_replication_group(self):
+        result = modify(self)
+        token = self._get_param("AuthToken")
+        if token is not None:
+            group = result.result["ReplicationGroup"]
+            group.auth_token, group.auth_token_enabled = token, True
+            group.auth_token_last_modified_date = utcnow()
+            group.auth_token_update_strategy = self._get_param("AuthTokenUpdateStrategy")
+        return result
+
+    ElastiCacheResponse.modify_replication_group = modify_replication_group
+    ElastiCacheResponse._litellm_infra_auth = True
 
 
 def teach_dynamodb_table_resource() -> None:
@@ -198,6 +222,7 @@ def moto_server() -> Iterator[str]:
 
     teach_autoscaling_tags()
     teach_ecs_service_settings()
+    teach_elasticache_auth_token()
     teach_dynamodb_table_resource()
     teach_iam_enforcement()
     teach_recording()

@@ -149,3 +149,38 @@ def test_set_secret_takes_no_value_on_the_command_line():
     result = set_secret("--workspace", "dev", "openai_api_key", "sk-on-the-command-line")
     assert result.returncode == 2 and "unrecognized arguments" in result.stderr
     assert "sk-on-the-command-line" not in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workspace", "dev-ci"], "creates no Redis (no [redis] table); nothing to do"),
+    (["--workspace", "nope"], "nope"),
+    (["--workspace", "dev", "--endpoint-url", "http://10.0.0.1:4566"], "loopback"),
+])
+def test_redis_auth_refuses_before_any_aws_call(args, message):
+    endpoint = [] if "--endpoint-url" in args else ["--endpoint-url", "http://127.0.0.1:9"]
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "redis-auth", *args, *endpoint],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    assert result.returncode == 1 and message in result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("token, message", [
+    ("short", "has 5 characters; ElastiCache takes 16 to 128"),
+    ("x" * 129, "has 129 characters"),
+    ("abcdefgh@ijklmnop", "holds a character ElastiCache refuses"),
+    ("abcdefgh ijklmnop", "holds a character ElastiCache refuses"),
+    ("abcdefgh/ijklmnop", "holds a character ElastiCache refuses"),
+    ("abcdefghé ijklmnop", "holds a character ElastiCache refuses"),
+])
+def test_redis_auth_refuses_a_token_elasticache_would_refuse_without_repeating_it(token, message):
+    from environments.redis_auth import RedisAuthRefused, check_token
+
+    with pytest.raises(RedisAuthRefused) as refused:
+        check_token(token)
+    assert message in str(refused.value) and token not in str(refused.value)
+
+
+def test_redis_auth_accepts_the_generated_kind_of_token():
+    from environments.redis_auth import check_token
+
+    check_token("A1b2" * 12)  # 48 letters and digits, as the secrets stack generates

@@ -86,9 +86,18 @@ def test_no_secret_value_in_the_config(name):
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
-def test_every_reference_is_a_container_secret(name):
+def test_every_reference_is_set_on_the_container(name, stacks):
+    """Each os.environ/ reference of the config is a variable of the synthesized litellm container;
+    the secret ones arrive by reference (secrets), never as plain values."""
     loaded = workspace(name)
-    assert referenced_environment(render(loaded)) <= container_secret_names(loaded.settings)
+    definitions = next(iter(stacks[name]["resource"]["aws_ecs_task_definition"].values()))
+    (container,) = [c for c in json.loads(definitions["container_definitions"]) if c["name"] == "litellm"]
+    plain = {item["name"] for item in container["environment"]}
+    secret = {item["name"] for item in container["secrets"]}
+    referenced = referenced_environment(render(loaded))
+    assert referenced <= plain | secret
+    assert secret == container_secret_names(loaded.settings)
+    assert not plain & secret
 
 
 def test_guardrails_follow_the_workspace():
@@ -104,12 +113,18 @@ def test_guardrails_follow_the_workspace():
     ]
 
 
-def test_redis_only_with_a_cache():
-    assert "redis_host" not in config("prod")["router_settings"]
-    cached = config("prod", **{"litellm.cache": {"host": "cache.internal", "port": 6380, "tls": True}})
-    assert cached["router_settings"]["redis_host"] == "cache.internal"
-    assert cached["router_settings"]["redis_port"] == 6380
-    assert cached["litellm_settings"]["cache_params"]["type"] == "redis"
+def test_redis_only_with_a_redis():
+    assert "redis_host" not in config("dev-ci")["router_settings"]
+    for managed_or_external in (config("prod"), config("dev-ci", **{"litellm.cache": {"host": "cache.internal"}})):
+        router = managed_or_external["router_settings"]
+        assert (router["redis_host"], router["redis_port"], router["redis_password"]) == (
+            "os.environ/REDIS_HOST", "os.environ/REDIS_PORT", "os.environ/REDIS_PASSWORD")
+        settings = managed_or_external["litellm_settings"]
+        assert settings["cache"] is True and settings["cache_params"]["host"] == "os.environ/REDIS_HOST"
+        assert settings["cache_params"]["supported_call_types"] == [], "response caching is opt-in"
+    cached = config("prod", **{"litellm.response_cache": True})
+    assert "supported_call_types" not in cached["litellm_settings"]["cache_params"]
+    assert "cache" not in config("dev-ci", **{"litellm.response_cache": True})["litellm_settings"], "no Redis"
 
 
 def test_timeouts_and_retries_come_from_the_model():

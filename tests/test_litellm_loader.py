@@ -14,7 +14,8 @@ from urllib.parse import unquote_plus, urlsplit
 import pytest
 import yaml
 
-from environments.litellm_config import render
+from environments.limits import LITELLM_DATABASE_POOL_PER_WORKER
+from environments.litellm_config import BATCH_WRITE_SECONDS, render
 from environments.model import PiiPattern
 from environments.secret_inputs import DATABASE_HOST, DATABASE_NAME, DATABASE_PASSWORD, DATABASE_USERNAME
 from tests import tools
@@ -28,7 +29,9 @@ CHECKER = ROOT / "tests" / "litellm_check.py"
 DATABASE_ENVIRONMENT = {DATABASE_HOST: "db.internal:5432", DATABASE_USERNAME: "litellm", DATABASE_NAME: "litellm",
                         DATABASE_PASSWORD: "p:a#s%s?w+o&r/d"}
 VARIANTS = {
-    "prod-with-cache": ("prod", {"litellm.cache": {"host": "cache.internal", "port": 6379, "tls": True}}),
+    "dev-ci-with-external-cache": ("dev-ci", {"litellm.cache": {"host": "cache.internal", "port": 6379, "tls": True}}),
+    "prod-caching-responses": ("prod", {"litellm.response_cache": True}),
+    "staging-revoking-within-10-s": ("staging", {"litellm.key_cache_seconds": 10}),
     "dev-with-azure": ("dev", {"providers.azure": {"api_base": "https://acme.openai.azure.com",
                                                    "api_version": "2024-10-21", "deployments": ["gpt-4o"]}}),
     "dev-blocking-every-pattern": ("dev", {"litellm.guardrails": {"action": "BLOCK",
@@ -38,6 +41,7 @@ VARIANTS = {
 BROKEN = {
     "misspelt-litellm-setting": lambda c: c["litellm_settings"].update(num_retires=2),
     "misspelt-router-setting": lambda c: c["router_settings"].update(redis_hots="x"),
+    "misspelt-general-setting": lambda c: c["general_settings"].update(proxy_batch_write_a=60),
     "misspelt-model-param": lambda c: c["model_list"][0]["litellm_params"].update(api_bsae="x"),
     "unknown-guardrail": lambda c: c["guardrails"][0]["litellm_params"].update(guardrail="presidoi"),
     "unknown-pattern": lambda c: c["guardrails"][0]["litellm_params"]["patterns"][0].update(pattern_name="ssn_us"),
@@ -45,6 +49,7 @@ BROKEN = {
 BROKEN_MESSAGES = {
     "misspelt-litellm-setting": "'num_retires' is not a litellm setting",
     "misspelt-router-setting": "router_settings: unknown key 'redis_hots'",
+    "misspelt-general-setting": "general_settings: unknown key 'proxy_batch_write_a'",
     "misspelt-model-param": "unknown key 'api_bsae'",
     "unknown-guardrail": "'presidoi'",
     "unknown-pattern": "no prebuilt pattern named 'ssn_us'",
@@ -83,7 +88,24 @@ def test_litellm_accepts_the_config(label, results):
     rendered = yaml.safe_load(render(workspace(base, **changes)))
     assert outcome["models"] == [model["model_name"] for model in rendered["model_list"]]
     assert len(outcome["guardrails"]) == len(rendered.get("guardrails", []))
-    assert outcome["general_settings"] == ["master_key"]
+    assert outcome["general_settings"] == sorted(rendered["general_settings"])
+    assert outcome["batch_write_seconds"] == BATCH_WRITE_SECONDS
+    assert outcome["requests_allowed_without_database"] is False
+    assert outcome["json_logs"] is True
+    assert outcome["key_cache_seconds"] == workspace(base, **changes).settings.litellm.key_cache_seconds
+    settings = workspace(base, **changes).settings
+    shared = settings.redis is not None or settings.litellm.cache is not None
+    assert outcome["router_uses_redis"] is shared
+    # Per-key rate limits are counted in the proxy's usage cache: it must be Redis whenever tasks share one.
+    assert outcome["usage_counters_in_redis"] is shared
+    if shared:
+        assert bool(outcome["cached_call_types"]) is settings.litellm.response_cache
+
+
+def test_the_connection_rule_counts_litellms_own_pool(results):
+    """With the config in S3 LiteLLM's CLI applies its default pool size, whatever the config says:
+    the database connection rule must count that number."""
+    assert results["dev"]["database_pool_per_worker"] == LITELLM_DATABASE_POOL_PER_WORKER
 
 
 @pytest.mark.parametrize("label", SHIPPED_WORKSPACES)

@@ -328,9 +328,51 @@ def test_set_secret_writes_the_parameter_under_the_secrets_key(provided_secret, 
     assert described["KeyId"] == key["Arn"], described
 
 
+@pytest.fixture(scope="module")
+def redis_auth(provided_secret, moto_url) -> dict:
+    """dev's ElastiCache group as the workspace stack creates it (no token), then `main.py redis-auth`
+    twice, as two deploys would run it."""
+    aws("elasticache", moto_url).create_replication_group(
+        ReplicationGroupId="litellm-dev-redis", ReplicationGroupDescription="dev", Engine="valkey",
+        CacheNodeType="cache.t4g.micro", NumCacheClusters=1, TransitEncryptionEnabled=True)
+    runs = [subprocess.run(
+        [sys.executable, "main.py", "redis-auth", "--workspace", "dev", "--endpoint-url", moto_url],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "local-endpoint", "AWS_SECRET_ACCESS_KEY": "local-endpoint"},
+    ) for _ in range(2)]
+    token = aws("ssm", moto_url).get_parameter(Name="/litellm/dev/cache/redis_password",
+                                              WithDecryption=True)["Parameter"]["Value"]
+    return {"runs": runs, "token": token}
+
+
+def test_redis_auth_turns_auth_on_once_with_the_generated_token(redis_auth, moto_url):
+    from moto.backends import get_backend
+
+    first, second = redis_auth["runs"]
+    assert first.returncode == 0 and "AUTH turned on" in first.stdout, first.stderr
+    assert second.returncode == 0 and "nothing changed" in second.stdout, second.stderr
+    for run in redis_auth["runs"]:
+        assert redis_auth["token"] not in run.stdout + run.stderr, "redis-auth printed the token"
+    described = aws("elasticache", moto_url).describe_replication_groups(ReplicationGroupId="litellm-dev-redis")
+    assert described["ReplicationGroups"][0]["AuthTokenEnabled"] is True
+    backend = get_backend("elasticache")[LOADED.project.aws_account_id][REGION]
+    group = backend.replication_groups["litellm-dev-redis"]
+    assert group.auth_token == redis_auth["token"] and group.auth_token_update_strategy == "ROTATE"
+    assert len(redis_auth["token"]) == 48 and redis_auth["token"].isalnum()
+
+
+def test_redis_auth_refuses_a_workspace_without_a_managed_redis(moto_url):
+    result = subprocess.run(
+        [sys.executable, "main.py", "redis-auth", "--workspace", "dev-ci", "--endpoint-url", moto_url],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 1 and "creates no Redis (no [redis] table)" in result.stderr, result.stderr
+
+
 def secret_values(moto_url: str, provided: dict) -> dict[str, str]:
     """Every secret value the deployed workspaces hold, read back from AWS (moto)."""
     ssm, found = aws("ssm", moto_url), {"openai_api_key": provided["value"]}
+    found["redis_auth_token"] = ssm.get_parameter(Name="/litellm/dev/cache/redis_password",
+                                                  WithDecryption=True)["Parameter"]["Value"]
     for name in ("master_key", "salt_key"):
         parameter = ssm.get_parameter(Name=f"/litellm/dev-ci/litellm/{name}", WithDecryption=True)["Parameter"]
         found[name] = parameter["Value"]
@@ -341,7 +383,7 @@ def secret_values(moto_url: str, provided: dict) -> dict[str, str]:
     return found
 
 
-def test_no_secret_value_in_any_state_or_plan(dev_ci, provided_secret, workdirs, terraform_env, moto_url):
+def test_no_secret_value_in_any_state_or_plan(dev_ci, provided_secret, redis_auth, workdirs, terraform_env, moto_url):
     values = secret_values(moto_url, provided_secret)
     assert values["master_key"].startswith("sk-") and len(values["master_key"]) == 3 + 48
     assert all(len(value) >= 8 for value in values.values()), "a secret read back is implausibly short"

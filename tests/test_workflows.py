@@ -182,9 +182,18 @@ def test_deploy_order_and_approvals():
     for name in ("Destroy", "Destroy dev-ci-secrets"):
         (destroy,) = [step for step in deploy["deploy-dev-ci"]["steps"] if step["name"] == name]
         assert destroy["if"] == "${{ always() }}"
+    redis_auth = "Turn Redis AUTH on with the generated token (once; the token is never printed)"
     for stack in ("dev", "staging", "prod"):
-        names = [step["name"] for step in deploy[f"deploy-{stack}"]["steps"]]
-        assert names[-2:] == [f"Apply {stack}-secrets (secret parameters, each written once)", "Apply"], stack
+        steps = deploy[f"deploy-{stack}"]["steps"]
+        names = [step["name"] for step in steps]
+        # The secrets stack first (it generates the token), then the workspace, then the token goes to Redis.
+        assert names.index(f"Apply {stack}-secrets (secret parameters, each written once)") < names.index("Apply") \
+            < names.index(redis_auth), stack
+        (step,) = [step for step in steps if step["name"] == redis_auth]
+        assert step["run"].splitlines()[-1] == f".venv/bin/python main.py redis-auth --workspace {stack}"
+        (checkout,) = [step for step in steps if "actions/checkout@" in step.get("uses", "")]
+        assert checkout["with"] == {"path": "repository", "persist-credentials": False}
+    assert redis_auth not in dev_ci, "dev-ci creates no Redis"
 
 
 def test_deploys_run_from_main_only():

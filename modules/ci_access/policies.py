@@ -42,11 +42,13 @@ DEPLOY_WORKFLOWS = ("deploy.yml",)
 BUMP_WORKFLOW = "image-bump.yml"
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (
-    "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticfilesystem", "elasticloadbalancing", "kms",
+    "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
+    "elasticloadbalancing", "events", "kms",
     "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "wafv2",
 )
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
-                        "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com")
+                        "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com",
+                        "elasticache.amazonaws.com")
 # The only AWS managed policy a workspace attaches to its own roles (RDS enhanced monitoring).
 ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
 # Buckets a workspace creates, by name prefix after "<project>-<workspace>-" (bucket_prefix).

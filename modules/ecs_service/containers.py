@@ -7,6 +7,7 @@ strings, which may be cdktf tokens.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -72,9 +73,24 @@ def _environment(values: dict[str, str]) -> list[dict]:
     return [{"name": name, "value": value} for name, value in sorted(values.items())]
 
 
-def pull_script(model: str, port: int) -> str:
-    """Shell wrapper for `pull` mode: serve, fetch the model unless the cache has it, keep serving."""
+def pull_lock_path(model: str) -> str:
+    """One lock file per model on the shared cache."""
+    return f"{MODELS_PATH}/.pull-{re.sub(r'[^A-Za-z0-9._-]', '_', model)}.lock"
+
+
+def pull_script(model: str, port: int, lock_wait_seconds: int, models_path: str = MODELS_PATH) -> str:
+    """Shell wrapper for `pull` mode: serve, fetch the model unless the cache has it, keep serving.
+
+    Why it converges with many tasks on one EFS cache (scale-out, Spot replacement, deploy overlap):
+    - OLLAMA_NOPRUNE (set on the container): a starting `ollama serve` no longer deletes the partial
+      blobs of a download in progress, or of one a killed task left behind;
+    - one pull per model at a time: an NFS lock (flock, which EFS honours and releases when its
+      holder dies) serialises the pullers; a waiter finds the model already there and skips its pull;
+    - Ollama resumes a download from its partial blobs, so every attempt keeps what earlier ones
+      fetched and a pull cut by startTimeout makes progress instead of starting over.
+    """
     quoted = shlex.quote(model)
+    lock = shlex.quote(pull_lock_path(model).replace(MODELS_PATH, models_path, 1))
     return "\n".join([
         "set -u",
         "ollama serve &",
@@ -88,8 +104,15 @@ def pull_script(model: str, port: int) -> str:
         "  fi",
         "  sleep 1",
         "done",
-        f"ollama show {quoted} >/dev/null 2>&1 || ollama pull {quoted} || "
+        f"if ! ollama show {quoted} >/dev/null 2>&1; then",
+        f"  exec 9>{lock}",
+        f"  if ! flock -w {lock_wait_seconds} 9; then",
+        f"    echo \"another task is still pulling {quoted}\" >&2; kill -TERM \"$server\"; exit 1",
+        "  fi",
+        f"  ollama show {quoted} >/dev/null 2>&1 || ollama pull {quoted} || "
         f"{{ echo \"pulling {quoted} failed\" >&2; kill -TERM \"$server\"; exit 1; }}",
+        "  exec 9>&-",
+        "fi",
         "wait \"$server\"",
     ])
 
@@ -121,6 +144,9 @@ def container_definitions(
         "OLLAMA_NUM_PARALLEL": str(ollama.num_parallel),
         "OLLAMA_KEEP_ALIVE": "-1",  # keep the model loaded: the task exists to serve it
     }
+    if pull:
+        # A starting server must not delete another task's download in progress (see pull_script).
+        ollama_environment["OLLAMA_NOPRUNE"] = "1"
     ollama_container: dict = {
         "name": OLLAMA,
         "image": ollama.image,
@@ -148,7 +174,7 @@ def container_definitions(
     }
     if pull:
         ollama_container["entryPoint"] = ["/bin/sh", "-c"]
-        ollama_container["command"] = [pull_script(ollama.model, ollama.port)]
+        ollama_container["command"] = [pull_script(ollama.model, ollama.port, startup.ollama_start_timeout)]
 
     litellm = task.litellm
     environment = dict(litellm_environment or {}) | {
@@ -165,7 +191,7 @@ def container_definitions(
         "memory": litellm.memory,
         # uvicorn must keep idle connections open longer than the load balancer does, or it closes
         # one the ALB is about to reuse and the client gets a 502 (uvicorn's default is 5 s).
-        "command": ["--port", str(litellm.port),
+        "command": ["--port", str(litellm.port), "--num_workers", str(litellm.workers),
                     "--keepalive_timeout", str(workspace.settings.ingress.idle_timeout_seconds + KEEPALIVE_MARGIN)],
         "portMappings": [{
             "name": "litellm-http", "containerPort": litellm.port, "hostPort": litellm.port,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
     LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_listener_rule import (
+    LbListenerRule,
+    LbListenerRuleAction,
+    LbListenerRuleActionFixedResponse,
+    LbListenerRuleCondition,
+    LbListenerRuleConditionPathPattern,
+    LbListenerRuleConditionSourceIp,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
@@ -32,9 +39,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from environments.model import Ingress
-from modules import policies
 from modules.aws import AwsContext
-from modules.observability.log_group import encrypted_log_group
+from modules.observability.log_group import encrypted_log_group, log_delivery_policy
 from modules.storage.construct import SecureBucket
 
 # The LiteLLM liveness route: answers without a key and without calling any model
@@ -55,11 +61,31 @@ MANAGED_RULE_GROUPS: tuple[tuple[int, str, dict[str, str]], ...] = (
     (20, "AWSManagedRulesCommonRuleSet", {
         # Prompts are often larger than the 8 KB body limit of this rule.
         "SizeRestrictions_BODY": "LLM prompts routinely exceed 8 KB",
+        # The body of an LLM request is a prompt, and prompts hold code, HTML, file paths and URLs:
+        # these rules block ordinary requests ("fix this <script>", "read ../config", "summarise
+        # http://..."). Counted, so their matches stay visible in the WAF logs and metrics. The proxy
+        # renders nothing and fetches no URL from a prompt, which is what these rules protect.
+        "CrossSiteScripting_BODY": "prompts contain HTML and JavaScript",
+        "GenericLFI_BODY": "prompts contain file paths",
+        "GenericRFI_BODY": "prompts contain URLs",
+        "EC2MetaDataSSRF_BODY": "prompts contain URLs and IP addresses, the metadata address included",
     }),
     (30, "AWSManagedRulesKnownBadInputsRuleSet", {}),
 )
 RATE_LIMIT_PRIORITY = 40
 GEO_BLOCK_PRIORITY = 50
+
+# LiteLLM's admin surface: the UI, key/user/team/model management and the API docs.
+ADMIN_PATHS = ("/ui", "/ui/*", "/key/*", "/user/*", "/team/*", "/model/*", "/docs", "/redoc", "/openapi.json")
+# An ALB rule holds at most 5 condition values (paths and source blocks together).
+RULE_CONDITION_VALUES = 5
+ADMIN_RULES_FIRST_PRIORITY = 10
+
+
+def admin_rule_paths(admin_cidrs: list[str]) -> list[list[str]]:
+    """ADMIN_PATHS in groups small enough that each group plus the admin blocks fits one rule."""
+    size = RULE_CONDITION_VALUES - len(admin_cidrs)
+    return [list(ADMIN_PATHS[start:start + size]) for start in range(0, len(ADMIN_PATHS), size)]
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
@@ -135,9 +161,34 @@ class LoadBalancer(Construct):
             )
         # The ECS service can only attach to a target group that a listener already uses.
         self.listener = main_listener
+        if settings.admin_cidrs is not None:
+            self._admin_rules(main_listener, settings.admin_cidrs)
         self.web_acl = None
         if settings.waf:
             self.web_acl = self._web_acl(prefix, aws, settings, waf_log_group_name, log_retention_days, kms_key_arn)
+
+    def _admin_rules(self, listener: LbListener, admin_cidrs: list[str]) -> None:
+        """Admin routes: forwarded from the admin blocks, 403 for everyone else (ALB conditions cannot
+        negate, so each group of paths has an allow rule and, one priority later, a deny rule)."""
+        priority = ADMIN_RULES_FIRST_PRIORITY
+        for index, paths in enumerate(admin_rule_paths(admin_cidrs)):
+            path_condition = LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=paths))
+            if admin_cidrs:
+                LbListenerRule(
+                    self, f"admin_allow_{index}", listener_arn=listener.arn, priority=priority,
+                    condition=[path_condition, LbListenerRuleCondition(
+                        source_ip=LbListenerRuleConditionSourceIp(values=list(admin_cidrs)))],
+                    action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
+                )
+            LbListenerRule(
+                self, f"admin_deny_{index}", listener_arn=listener.arn, priority=priority + 1,
+                condition=[path_condition],
+                action=[LbListenerRuleAction(type="fixed-response", fixed_response=LbListenerRuleActionFixedResponse(
+                    content_type="application/json", status_code="403",
+                    message_body='{"error": "admin routes are not reachable from this address"}',
+                ))],
+            )
+            priority += 2
 
     def _access_log_bucket(self, prefix: str, aws: AwsContext, settings: Ingress, retention_days: int) -> str:
         elb_account = DataAwsElbServiceAccount(self, "elb_service_account", region=aws.region)
@@ -201,21 +252,8 @@ class LoadBalancer(Construct):
         Wafv2WebAclAssociation(self, "web_acl_association", resource_arn=self.alb.arn, web_acl_arn=acl.arn)
         group = encrypted_log_group(self, "waf_log_group", name=log_group_name, retention_days=retention_days,
                                     kms_key_arn=kms_key_arn)
-        # Lets the log delivery service write WAF logs into this group (and nothing else).
-        log_policy = CloudwatchLogResourcePolicy(
-            self, "waf_log_delivery_policy", policy_name=f"{prefix}-waf-log-delivery",
-            policy_document=policies.document({
-                "Sid": "WafLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{group.arn}:*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": aws.account_id},
-                    "ArnLike": {"aws:SourceArn": aws.arn("logs", "*")},
-                },
-            }),
-        )
+        log_policy = log_delivery_policy(self, "waf_log_delivery_policy", name=f"{prefix}-waf-log-delivery",
+                                         sid="WafLogDelivery", log_group_arns=[group.arn], aws=aws)
         Wafv2WebAclLoggingConfiguration(
             self, "web_acl_logging", resource_arn=acl.arn, log_destination_configs=[group.arn],
             redacted_fields=[

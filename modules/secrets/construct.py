@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from environments.secret_inputs import GENERATED, MASTER_KEY, PLACEHOLDER, SALT_KEY, SecretParameter
+from environments.secret_inputs import MASTER_KEY, PLACEHOLDER, REDIS_PASSWORD, SALT_KEY, SecretParameter
 from modules import policies
 from modules.aws import AwsContext
 
@@ -52,10 +52,10 @@ class WorkspaceKey(Construct):
                     "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
                 },
                 {
-                    # Alarms publish to the KMS-encrypted SNS topic.
+                    # Alarms and EventBridge (failed deployments) publish to the KMS-encrypted SNS topic.
                     "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
                     "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": aws.account_id}},
@@ -73,7 +73,7 @@ WRITE_ONCE = 1
 GENERATED_LENGTH = 48
 RANDOM_PASSWORD = "aws_secretsmanager_random_password"
 # What a generated value is stored as, per container variable (LiteLLM master keys start with sk-).
-GENERATED_FORMAT = {MASTER_KEY: "sk-{}", SALT_KEY: "{}"}
+GENERATED_FORMAT = {MASTER_KEY: "sk-{}", SALT_KEY: "{}", REDIS_PASSWORD: "{}"}
 
 
 class SecretsKey(Construct):
@@ -102,6 +102,7 @@ class SecretParameters(Construct):
         *,
         ssm_path: str,
         kms_key_arn: str,
+        generated: tuple[SecretParameter, ...],
         provided: list[SecretParameter],
         protect_salt_key: bool,
     ) -> None:
@@ -110,7 +111,7 @@ class SecretParameters(Construct):
         self._kms_key_arn = kms_key_arn
         self.parameters: dict[str, SsmParameter] = {}
         stack = TerraformStack.of(self)
-        for secret in GENERATED:
+        for secret in generated:
             source = secret.env.lower()
             # cdktf 0.21 has no class for ephemeral resources: the stack's escape hatch writes the block.
             stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{source}", {
