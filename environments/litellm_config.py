@@ -38,6 +38,15 @@ _environment = jinja2.Environment(
 )
 
 
+def local_models(workspace: Workspace) -> list[dict]:
+    """The model the ollama sidecar serves, if the task has one."""
+    ollama = workspace.settings.task.ollama
+    if ollama is None:
+        return []
+    return [{"name": ollama.model, "model": f"ollama_chat/{ollama.model}",
+             "params": {"api_base": f"http://{OLLAMA_HOST}:{ollama.port}"}}]
+
+
 def cloud_models(workspace: Workspace) -> list[dict]:
     """Client-facing name, LiteLLM model id and parameters of every cloud model, in a stable order."""
     providers = workspace.settings.providers
@@ -84,8 +93,7 @@ def render(workspace: Workspace) -> str:
         workspace=workspace.name,
         env={"master_key": secret_inputs.MASTER_KEY, "redis_password": secret_inputs.REDIS_PASSWORD,
              "redis_host": REDIS_HOST, "redis_port": REDIS_PORT},
-        local={"name": settings.task.ollama.model, "api_base": f"http://{OLLAMA_HOST}:{settings.task.ollama.port}"},
-        cloud=cloud_models(workspace),
+        models=[*local_models(workspace), *cloud_models(workspace)],
         request_timeout=settings.litellm.request_timeout_seconds,
         num_retries=settings.litellm.num_retries,
         redis=settings.redis is not None or settings.litellm.cache is not None,

@@ -315,7 +315,15 @@ class Task(Strict):
     min_count: NonNegative = Field(description="Autoscaling floor.")
     max_count: NonNegative = Field(description="Autoscaling ceiling.")
     litellm: LiteLLMContainer = Field(description="The LiteLLM proxy container.")
-    ollama: OllamaContainer = Field(description="The Ollama sidecar serving the local model.")
+    ollama: OllamaContainer | None = Field(
+        default=None,
+        description="The Ollama sidecar serving a local model. Absent: a LiteLLM-only task (one container, no "
+        "model cache), serving the cloud providers' models.",
+    )
+
+    def containers(self) -> dict[str, LiteLLMContainer | OllamaContainer]:
+        """The task's containers by name, litellm first."""
+        return {"litellm": self.litellm, **({"ollama": self.ollama} if self.ollama else {})}
 
 
 class Database(Strict):
@@ -523,7 +531,7 @@ class WorkspaceSettings(Strict):
     )
     network: Network = Field(description="VPC layout.")
     ingress: Ingress = Field(description="Load balancer and WAF.")
-    task: Task = Field(description="The Fargate task: LiteLLM + Ollama.")
+    task: Task = Field(description="The Fargate task: LiteLLM, and Ollama when a local model is wanted.")
     database: Database = Field(description="RDS PostgreSQL.")
     redis: ManagedRedis | None = Field(
         default=None,

@@ -137,6 +137,8 @@ def timeouts(workspace: Workspace) -> Iterator[Violation]:
 
 def ollama_memory(workspace: Workspace) -> Iterator[Violation]:
     ollama = workspace.settings.task.ollama
+    if ollama is None:
+        return
     kv_per_token = ollama.kv_cache_kib_per_token or limits.OLLAMA_KV_CACHE_KIB_PER_TOKEN.get(ollama.model)
     if kv_per_token is None:
         yield ("task.ollama.kv_cache_kib_per_token", None,
@@ -165,18 +167,15 @@ def task_size(workspace: Workspace) -> Iterator[Violation]:
     elif task.memory not in allowed_memory:
         yield ("task.memory", task.memory,
                f"is not valid with task.cpu = {task.cpu} on Fargate; use {_ranges(allowed_memory)}")
-    containers = (task.litellm, task.ollama)
-    reserved_cpu = sum(container.cpu for container in containers)
-    if reserved_cpu > task.cpu:
-        yield ("task.litellm.cpu", task.litellm.cpu,
-               f"litellm ({task.litellm.cpu}) + ollama ({task.ollama.cpu}) = {reserved_cpu} CPU units "
-               f"exceed the task's {task.cpu}; lower the containers' cpu or raise task.cpu")
-    reserved_memory = sum(container.memory for container in containers)
-    if reserved_memory > task.memory:
-        yield ("task.litellm.memory", task.litellm.memory,
-               f"litellm ({task.litellm.memory}) + ollama ({task.ollama.memory}) = {reserved_memory} MiB "
-               f"exceed the task's {task.memory}; lower the containers' memory or raise task.memory")
-    if task.litellm.port == task.ollama.port:
+    containers = task.containers()
+    for resource, unit in (("cpu", "CPU units"), ("memory", "MiB")):
+        reserved = sum(getattr(container, resource) for container in containers.values())
+        if reserved > getattr(task, resource):
+            parts = " + ".join(f"{name} ({getattr(container, resource)})" for name, container in containers.items())
+            yield (f"task.litellm.{resource}", getattr(task.litellm, resource),
+                   f"{parts} = {reserved} {unit} exceed the task's {getattr(task, resource)}; lower the "
+                   f"containers' {resource} or raise task.{resource}")
+    if task.ollama is not None and task.litellm.port == task.ollama.port:
         yield ("task.ollama.port", task.ollama.port,
                "both containers share the task's network namespace; give ollama another port than litellm")
 
@@ -195,9 +194,9 @@ def task_counts(workspace: Workspace) -> Iterator[Violation]:
 
 def images(workspace: Workspace) -> Iterator[Violation]:
     allowed = workspace.project.allowed_image_repositories
-    for container in ("litellm", "ollama"):
+    for container, settings in workspace.settings.task.containers().items():
         field = f"task.{container}.image"
-        text = getattr(workspace.settings.task, container).image
+        text = settings.image
         reference = parse_image(text)
         if reference.repository not in allowed:
             yield (field, text,
@@ -302,7 +301,17 @@ def admin_access(workspace: Workspace) -> Iterator[Violation]:
 
 
 def startup_timing(workspace: Workspace) -> Iterator[Violation]:
-    yield from startup.violations(workspace.settings.task.ollama)
+    if workspace.settings.task.ollama is not None:
+        yield from startup.violations(workspace.settings.task.ollama)
+
+
+def serves_a_model(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    if settings.task.ollama is None and not any(
+            getattr(settings.providers, name) is not None for name in type(settings.providers).model_fields):
+        yield ("task.ollama", None,
+               "without a local model and without a cloud provider the proxy would serve no model; add a "
+               "[task.ollama] table or a [providers.*] table")
 
 
 def production(workspace: Workspace) -> Iterator[Violation]:
@@ -331,7 +340,7 @@ def _ranges(values: frozenset[int]) -> str:
 
 RULES: tuple[Rule, ...] = (
     workspace_name, availability_zones, cidr_layout, ingress, timeouts, ollama_memory, task_size, task_counts, images,
-    startup_timing, database, shared_state, database_connections, admin_access, production,
+    startup_timing, serves_a_model, database, shared_state, database_connections, admin_access, production,
 )
 
 

@@ -55,10 +55,10 @@ class HealthCheckTiming:
 @dataclass(frozen=True)
 class StartupPlan:
     ollama_ready_seconds: int
-    """Estimated worst case from ollama's start until the model is present (cold start)."""
-    ollama_health: HealthCheckTiming
+    """Estimated worst case from ollama's start until the model is present (cold start); 0 without ollama."""
+    ollama_health: HealthCheckTiming | None
     ollama_start_timeout: int
-    """Set on the ollama container: how long litellm waits for ollama to become HEALTHY."""
+    """Set on the ollama container: how long litellm waits for ollama to become HEALTHY (0 without ollama)."""
     litellm_health: HealthCheckTiming
     health_check_grace_period: int
     """Service: seconds the load balancer's health checks are ignored after a task starts."""
@@ -74,26 +74,33 @@ def model_ready_seconds(ollama: OllamaContainer) -> int:
     return math.ceil(OLLAMA_SERVER_START_SECONDS + download + verify)
 
 
-def ephemeral_storage_gib(ollama: OllamaContainer) -> int:
+def ephemeral_storage_gib(ollama: OllamaContainer | None) -> int:
     """GiB the task's ephemeral storage must hold (a baked model lives in the image layers)."""
+    if ollama is None:
+        return math.ceil((LITELLM_IMAGE_MB + EPHEMERAL_HEADROOM_MB) / 1024)
     model_mb = ollama.model_size_mb if ollama.model_delivery == "baked" else 0
     needed_mb = OLLAMA_IMAGE_MB + LITELLM_IMAGE_MB + model_mb + EPHEMERAL_HEADROOM_MB
     return math.ceil(needed_mb / 1024)
 
 
-def plan(ollama: OllamaContainer) -> StartupPlan:
-    ready = model_ready_seconds(ollama)
-    budget = math.ceil(ready * SAFETY_FACTOR)
-    # The first check after the model is present succeeds: one interval after the budget.
-    start_timeout = budget + OLLAMA_HEALTH_INTERVAL
+def plan(ollama: OllamaContainer | None) -> StartupPlan:
+    """The task's start-up timing; without ollama, litellm starts at once."""
     litellm_budget = math.ceil(LITELLM_START_SECONDS * SAFETY_FACTOR)
     storage = ephemeral_storage_gib(ollama)
-    return StartupPlan(
-        ollama_ready_seconds=ready,
-        ollama_health=HealthCheckTiming(
+    if ollama is None:
+        ready, start_timeout, ollama_health = 0, 0, None
+    else:
+        ready = model_ready_seconds(ollama)
+        budget = math.ceil(ready * SAFETY_FACTOR)
+        # The first check after the model is present succeeds: one interval after the budget.
+        start_timeout = budget + OLLAMA_HEALTH_INTERVAL
+        ollama_health = HealthCheckTiming(
             interval=OLLAMA_HEALTH_INTERVAL, timeout=OLLAMA_HEALTH_TIMEOUT, retries=OLLAMA_HEALTH_RETRIES,
             start_period=min(budget, limits.HEALTH_CHECK_START_PERIOD[1]),
-        ),
+        )
+    return StartupPlan(
+        ollama_ready_seconds=ready,
+        ollama_health=ollama_health,
         ollama_start_timeout=start_timeout,
         litellm_health=HealthCheckTiming(
             interval=LITELLM_HEALTH_INTERVAL, timeout=LITELLM_HEALTH_TIMEOUT, retries=LITELLM_HEALTH_RETRIES,
@@ -107,6 +114,7 @@ def plan(ollama: OllamaContainer) -> StartupPlan:
 def violations(ollama: OllamaContainer, field_prefix: str = "task.ollama") -> Iterator[tuple[str, object, str]]:
     """Settings whose start-up cannot fit ECS limits, as (field, value, message)."""
     startup = plan(ollama)
+    assert startup.ollama_health is not None
     high = limits.FARGATE_START_TIMEOUT[1]
     if startup.ollama_start_timeout > high:
         seconds = startup.ollama_ready_seconds

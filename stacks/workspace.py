@@ -16,7 +16,6 @@ from modules.aws import AwsContext
 from modules.ci_access.policies import Arns, StackGroup
 from modules.database.construct import EXPORTED_LOGS, Database
 from modules.ecs_service.construct import LiteLLMService
-from modules.ecs_service.containers import LITELLM, OLLAMA
 from modules.iam.boundary import RolePlacement
 from modules.iam.construct import TaskRoles
 from modules.load_balancer.construct import LoadBalancer
@@ -38,7 +37,7 @@ class WorkspaceStack(ProjectStack):
         prefix = workspace.prefix
         aws = AwsContext(account_id=project.aws_account_id, region=settings.region)
         retention = settings.observability.log_retention_days
-        pull = settings.task.ollama.model_delivery == "pull"
+        pull = settings.task.ollama is not None and settings.task.ollama.model_delivery == "pull"
 
         s3_backend(self, project=project, key=workspace.state_key, group=workspace.name)
         group = StackGroup(project=project, name=workspace.name)
@@ -106,7 +105,7 @@ class WorkspaceStack(ProjectStack):
             self, "iam", prefix=prefix, aws=aws, ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
             secrets_key_alias=workspace.secrets_key_alias, database_secret_arn=database.password_secret_arn,
             log_group_arns=[
-                aws.arn("logs", f"log-group:{workspace.log_group_name(name)}") for name in (LITELLM, OLLAMA)
+                aws.arn("logs", f"log-group:{workspace.log_group_name(name)}") for name in settings.task.containers()
             ],
             ecr_repository_arns=[aws.arn("ecr", f"repository/{project.name}/*", region=project.region)],
             role_placement=placement,

@@ -58,3 +58,28 @@ def test_no_secret_in_container_environment(name, stacks):
     for container in json.loads(task_definition(stacks[name])["container_definitions"]):
         for variable in container.get("environment", []):
             assert "sk-" not in variable["value"] and "postgresql://" not in variable["value"], variable
+
+
+def test_a_litellm_only_task_matches_the_ecs_api_model(stacks):
+    """Designs 001-003: no Ollama. One container, no dependency, no model cache; the request built
+    from dev's synthesized task definition with the LiteLLM-only containers still passes AWS's
+    model and the Fargate rules."""
+    from environments.startup import plan
+    from modules.ecs_service.containers import ConfigObject, container_definitions
+    from tests.test_litellm_config import workspace
+
+    loaded = workspace("staging", **{"task.ollama": None})
+    containers = container_definitions(
+        workspace=loaded, startup=plan(None), log_groups={"litellm": "/litellm/staging/litellm"},
+        secrets={"LITELLM_MASTER_KEY": "arn:aws:ssm:eu-west-1:123456789012:parameter/litellm/staging/x"},
+        config=ConfigObject(bucket="bucket", key="litellm/config.yaml", sha256="0" * 64),
+    )
+    assert [container["name"] for container in containers] == ["litellm"]
+    assert containers[0]["dependsOn"] == [] and containers[0]["mountPoints"] == []
+    definition = dict(task_definition(stacks["staging"]), container_definitions=json.dumps(containers))
+    definition.pop("volume", None)
+    request = register_request(definition)
+    assert api_model_errors(request) == []
+    assert fargate_errors(request) == []
+    with_ollama = plan(workspace("staging").settings.task.ollama)
+    assert plan(None).health_check_grace_period < with_ollama.health_check_grace_period, "nothing to wait for"

@@ -202,6 +202,10 @@ BAD_CASES = [
      ["restricts nothing"]),
     ("prod-admin-routes-open", "prod", remove("ingress.admin_cidrs"), "ingress.admin_cidrs",
      ["(not set)", "admin UI and key management", "or set litellm.admin_ui = false"]),
+    ("no-model-at-all", "dev-ci", remove("task.ollama"), "task.ollama",
+     ["(not set)", "would serve no model", "[task.ollama]", "[providers.*]"]),
+    ("litellm-only-exceeds-task", "staging", both(remove("task.ollama"), setting("task.litellm.memory", 8192)),
+     "task.litellm.memory", ["litellm (8192) = 8192 MiB exceed the task's 7168"]),
     ("prod-alarms-reach-nobody", "prod", remove("observability.alarm_email"), "observability.alarm_email",
      ["(not set)", "must reach someone"]),
 ]
@@ -249,6 +253,9 @@ GOOD_CASES = [
                                                           setting("database.max_connections", 500))),
     ("prod-admin-ui-off", "prod", both(remove("ingress.admin_cidrs"), setting("litellm", {"admin_ui": False}))),
     ("prod-admin-routes-closed", "prod", setting("ingress.admin_cidrs", [])),
+    # Design documents 001-003: a LiteLLM-only task in front of cloud providers.
+    ("litellm-only-task", "staging", both(remove("task.ollama"), setting("task.cpu", 1024),
+                                          setting("task.memory", 3072))),
 ]
 
 

@@ -32,6 +32,7 @@ VARIANTS = {
     "dev-ci-with-external-cache": ("dev-ci", {"litellm.cache": {"host": "cache.internal", "port": 6379, "tls": True}}),
     "prod-caching-responses": ("prod", {"litellm.response_cache": True}),
     "staging-revoking-within-10-s": ("staging", {"litellm.key_cache_seconds": 10}),
+    "staging-litellm-only": ("staging", {"task.ollama": None}),
     "dev-with-azure": ("dev", {"providers.azure": {"api_base": "https://acme.openai.azure.com",
                                                    "api_version": "2024-10-21", "deployments": ["gpt-4o"]}}),
     "dev-blocking-every-pattern": ("dev", {"litellm.guardrails": {"action": "BLOCK",

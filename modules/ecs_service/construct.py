@@ -55,7 +55,6 @@ from modules import policies
 from modules.ecs_service.containers import (
     LITELLM,
     MODEL_CACHE_VOLUME,
-    OLLAMA,
     OLLAMA_HOME_VOLUME,
     OLLAMA_TMP_VOLUME,
     ConfigObject,
@@ -108,7 +107,7 @@ class LiteLLMService(Construct):
                 self, f"{name}_log_group", name=workspace.log_group_name(name),
                 retention_days=settings.observability.log_retention_days, kms_key_arn=kms_key_arn,
             )
-            for name in (LITELLM, OLLAMA)
+            for name in task.containers()
         }
 
         self.cluster = EcsCluster(
@@ -134,7 +133,7 @@ class LiteLLMService(Construct):
         )
         volumes: list[EcsTaskDefinitionVolume] = []
         waits_for: list = [listener, capacity, roles.execution_policy, config_object]
-        if task.ollama.model_delivery == "pull":
+        if task.ollama is not None and task.ollama.model_delivery == "pull":
             assert model_cache_security_group_id is not None, "pull mode needs the model cache security group"
             volumes, mounts = self._model_cache(
                 prefix=prefix, subnet_ids=private_subnet_ids, security_group_id=model_cache_security_group_id,

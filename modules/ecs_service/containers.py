@@ -11,6 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from environments.model import OllamaContainer
 from environments.startup import HealthCheckTiming, StartupPlan
 from environments.workspace import Workspace
 
@@ -117,23 +118,9 @@ def pull_script(model: str, port: int, lock_wait_seconds: int, models_path: str 
     ])
 
 
-def container_definitions(
-    *,
-    workspace: Workspace,
-    startup: StartupPlan,
-    log_groups: dict[str, str],
-    secrets: dict[str, str],
-    config: ConfigObject,
-    litellm_environment: dict[str, str] | None = None,
-) -> list[dict]:
-    """The two containers of the task.
-
-    `secrets` maps container environment variables to SSM parameter ARNs: secrets reach the
-    container by reference only, never as plain environment values.
-    """
-    task = workspace.settings.task
-    region = workspace.settings.region
-    ollama = task.ollama
+def ollama_container(ollama: OllamaContainer, startup: StartupPlan, log_group: str, region: str) -> dict:
+    """The sidecar that serves the local model on 127.0.0.1."""
+    assert startup.ollama_health is not None
     pull = ollama.model_delivery == "pull"
 
     ollama_environment = {
@@ -147,7 +134,7 @@ def container_definitions(
     if pull:
         # A starting server must not delete another task's download in progress (see pull_script).
         ollama_environment["OLLAMA_NOPRUNE"] = "1"
-    ollama_container: dict = {
+    container: dict = {
         "name": OLLAMA,
         "image": ollama.image,
         "essential": True,
@@ -158,7 +145,7 @@ def container_definitions(
         # Read by the ECS agent as the limit on how long litellm waits for ollama to be HEALTHY.
         "startTimeout": startup.ollama_start_timeout,
         "stopTimeout": 30,
-        "logConfiguration": _logging(log_groups[OLLAMA], region, OLLAMA),
+        "logConfiguration": _logging(log_group, region, OLLAMA),
         # Default capabilities: ollama runs as root and writes an EFS cache owned by the access
         # point's user; dropping DAC capabilities there is unproven, and this container only
         # listens on 127.0.0.1.
@@ -173,9 +160,27 @@ def container_definitions(
         ] if pull else [],
     }
     if pull:
-        ollama_container["entryPoint"] = ["/bin/sh", "-c"]
-        ollama_container["command"] = [pull_script(ollama.model, ollama.port, startup.ollama_start_timeout)]
+        container["entryPoint"] = ["/bin/sh", "-c"]
+        container["command"] = [pull_script(ollama.model, ollama.port, startup.ollama_start_timeout)]
+    return container
 
+
+def container_definitions(
+    *,
+    workspace: Workspace,
+    startup: StartupPlan,
+    log_groups: dict[str, str],
+    secrets: dict[str, str],
+    config: ConfigObject,
+    litellm_environment: dict[str, str] | None = None,
+) -> list[dict]:
+    """The containers of the task: ollama (when the workspace has a local model) and litellm.
+
+    `secrets` maps container environment variables to SSM parameter ARNs: secrets reach the
+    container by reference only, never as plain environment values.
+    """
+    task = workspace.settings.task
+    region = workspace.settings.region
     litellm = task.litellm
     environment = dict(litellm_environment or {}) | {
         "LITELLM_CONFIG_BUCKET_NAME": config.bucket,
@@ -199,7 +204,8 @@ def container_definitions(
         }],
         "environment": _environment(environment),
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in sorted(secrets.items())],
-        "dependsOn": [{"containerName": OLLAMA, "condition": "HEALTHY"}],
+        # litellm starts once ollama has the model (see environments/startup.py).
+        "dependsOn": [{"containerName": OLLAMA, "condition": "HEALTHY"}] if task.ollama else [],
         "healthCheck": _health_check(
             ["CMD", "python3", "-c", LITELLM_HEALTH_SCRIPT.format(port=litellm.port)], startup.litellm_health
         ),
@@ -210,4 +216,5 @@ def container_definitions(
         "readonlyRootFilesystem": False,
         "mountPoints": [],
     }
-    return [ollama_container, litellm_container]
+    sidecars = [ollama_container(task.ollama, startup, log_groups[OLLAMA], region)] if task.ollama else []
+    return [*sidecars, litellm_container]
