@@ -109,11 +109,11 @@ class StateSettings(Strict):
     bucket: str = Field(
         description="S3 bucket that holds every workspace's Terraform state (created by the "
         "bootstrap stack; globally unique, 3-63 lower-case characters).",
-        pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        pattern=r"^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$",
     )
     lock_table: str = Field(
         description="DynamoDB table for Terraform state locks (created by the bootstrap stack).",
-        pattern=r"[A-Za-z0-9_.-]{3,255}",
+        pattern=r"^(?:[A-Za-z0-9_.-]{3,255})$",
     )
 
 
@@ -135,11 +135,11 @@ class RegistrySettings(Strict):
 class GitHubSettings(Strict):
     repository: str = Field(
         description="owner/name of this repository; the deploy roles trust only its OIDC tokens.",
-        pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+",
+        pattern=r"^(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$",
     )
     app_repository: str = Field(
         description="owner/name of the application repository that sends image bumps.",
-        pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+",
+        pattern=r"^(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$",
     )
 
 
@@ -154,7 +154,7 @@ class Project(Strict):
     aws_account_id: str = Field(
         description="The AWS account every stack deploys to; the provider refuses any other "
         "account (allowed_account_ids), and ECR image URLs are built from it.",
-        pattern=r"[0-9]{12}",
+        pattern=r"^(?:[0-9]{12})$",
     )
     region: Region = Field(
         description="Region of the shared resources: state bucket, lock table, ECR repositories."
@@ -204,7 +204,26 @@ class Network(Strict):
     )
 
 
+class Domain(Strict):
+    """A DNS name the workspace stack serves: certificate issued and validated, alias record created."""
+
+    name: str = Field(
+        description="DNS name clients use, e.g. llm.example.com. The stack requests an ACM certificate for it, "
+        "validates it with a record in the hosted zone, and points the name at the load balancer.",
+        pattern=r"^(?:([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$", max_length=253,
+    )
+    hosted_zone_id: str = Field(
+        description="Route 53 public hosted zone (in this account) that holds the name, e.g. Z0123456789ABCDEFGHIJ.",
+        pattern=r"^(?:Z[A-Z0-9]{1,31})$",
+    )
+
+
 class Ingress(Strict):
+    @property
+    def https(self) -> bool:
+        """Whether the load balancer serves HTTPS: a certificate given or issued."""
+        return self.certificate_arn is not None or self.domain is not None
+
     allowed_cidrs: list[Cidr] = Field(
         description="IPv4 blocks allowed to reach the ALB on 80/443. The only 0.0.0.0/0 ingress "
         "in the design is here, and only when written here."
@@ -213,7 +232,12 @@ class Ingress(Strict):
         default=None,
         description="ACM certificate ARN in the workspace's region. When set: HTTPS listener with "
         "ELBSecurityPolicy-TLS13-1-2-2021-06 and HTTP 301 redirect. Required in production.",
-        pattern=r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}",
+        pattern=r"^(?:arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36})$",
+    )
+    domain: Domain | None = Field(
+        default=None,
+        description="Serve a DNS name with a certificate the stack issues (instead of certificate_arn): HTTPS "
+        "listener and HTTP redirect as with certificate_arn.",
     )
     waf: bool = Field(
         description="Associate a WAFv2 web ACL (AWS managed IP reputation, anonymous IP, common and "
@@ -223,7 +247,7 @@ class Ingress(Strict):
         default=2000, ge=limits.WAF_RATE_LIMIT[0], le=limits.WAF_RATE_LIMIT[1],
         description="Requests per client IP per 5 minutes before the WAF blocks it.",
     )
-    geo_block: list[Annotated[str, Field(pattern=r"[A-Z]{2}")]] = Field(
+    geo_block: list[Annotated[str, Field(pattern=r"^(?:[A-Z]{2})$")]] = Field(
         default=[], description="ISO 3166 alpha-2 country codes the WAF blocks (needs waf = true)."
     )
     idle_timeout_seconds: int = Field(
@@ -271,7 +295,7 @@ class OllamaContainer(Strict):
     model: str = Field(
         description="Ollama model served locally, e.g. llama3.2:3b. Exposed through LiteLLM as "
         "ollama_chat/<model>.",
-        pattern=r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?",
+        pattern=r"^(?:[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?)$",
         max_length=128,
     )
     model_size_mb: int = Field(
@@ -328,7 +352,7 @@ class Task(Strict):
 
 class Database(Strict):
     instance_class: str = Field(
-        description="RDS instance class, e.g. db.t3.micro.", pattern=r"db\.[a-z0-9]+\.[a-z0-9]+"
+        description="RDS instance class, e.g. db.t3.micro.", pattern=r"^(?:db\.[a-z0-9]+\.[a-z0-9]+)$"
     )
     engine_version: Literal["15", "16", "17"] = Field(
         default="16",
@@ -372,7 +396,7 @@ class ManagedRedis(Strict):
         default="8.0", description="Major.minor engine version: valkey 7.2 or 8.0; redis 7.1.",
     )
     node_type: str = Field(
-        default="cache.t4g.small", pattern=r"cache\.[a-z0-9]+\.[a-z0-9]+",
+        default="cache.t4g.small", pattern=r"^(?:cache\.[a-z0-9]+\.[a-z0-9]+)$",
         description="ElastiCache node type, e.g. cache.t4g.small.",
     )
     replicas: int = Field(
@@ -395,12 +419,12 @@ class Observability(Strict):
         default=None,
         description="Address subscribed to the alarm topic (the subscription must be confirmed). Required "
         "in production: an alarm nobody receives is not an alarm.",
-        pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+        pattern=r"^(?:[^@\s]+@[^@\s]+\.[^@\s]+)$",
     )
 
 
 class ModelList(Strict):
-    models: list[Annotated[str, Field(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]*")]] = Field(
+    models: list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]*)$")]] = Field(
         min_length=1, description="Provider model ids, each exposed under the same name."
     )
 
@@ -408,11 +432,11 @@ class ModelList(Strict):
 class AzureProvider(Strict):
     api_base: str = Field(
         description="Azure OpenAI endpoint, https://<resource>.openai.azure.com.",
-        pattern=r"https://[a-z0-9-]+\.openai\.azure\.com/?",
+        pattern=r"^(?:https://[a-z0-9-]+\.openai\.azure\.com/?)$",
     )
     api_version: str = Field(description="Azure OpenAI API version, e.g. 2024-10-21.",
-                             pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?")
-    deployments: list[Annotated[str, Field(pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*")]] = Field(
+                             pattern=r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)$")
+    deployments: list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*)$")]] = Field(
         min_length=1, description="Azure deployment names, each exposed as azure/<deployment>."
     )
 
@@ -476,7 +500,7 @@ class Cache(Strict):
     host: str = Field(
         description="Host of an existing Redis in the VPC, shared by all tasks for rate limits and caching. "
         "Its password is set with `main.py set-secret --workspace W redis_password`.",
-        pattern=r"[A-Za-z0-9.-]+",
+        pattern=r"^(?:[A-Za-z0-9.-]+)$",
     )
     port: Port = Field(default=6379, description="Redis port; tasks may reach it inside the VPC only.")
     tls: bool = Field(default=True, description="Connect with TLS (ElastiCache in-transit encryption).")

@@ -111,6 +111,10 @@ def ingress(workspace: Workspace) -> Iterator[Violation]:
     if arn is not None and arn.split(":")[3] != settings.region:
         yield ("ingress.certificate_arn", arn,
                f"an ALB uses certificates from its own region; request or import one in {settings.region}")
+    if arn is not None and settings.ingress.domain is not None:
+        yield ("ingress.certificate_arn", arn,
+               "ingress.domain makes the stack issue and validate a certificate for its name; keep certificate_arn "
+               "(bring your own) or domain, not both")
     if settings.ingress.geo_block and not settings.ingress.waf:
         yield ("ingress.geo_block", settings.ingress.geo_block,
                "geo blocking is a WAF rule; set ingress.waf = true or remove geo_block")
@@ -321,9 +325,10 @@ def production(workspace: Workspace) -> Iterator[Violation]:
         value = _setting(workspace, path)
         if value != required:
             yield (path, value, f"{reason}; set {path} = {toml_value(required)} (tier production)")
-    if workspace.settings.ingress.certificate_arn is None:
+    if not workspace.settings.ingress.https:
         yield ("ingress.certificate_arn", None,
-               "production serves HTTPS only; set an ACM certificate ARN from the workspace's region")
+               "production serves HTTPS only; set an ACM certificate ARN from the workspace's region, or "
+               "ingress.domain for a certificate the stack issues")
     if workspace.settings.observability.alarm_email is None:
         yield ("observability.alarm_email", None,
                "production alarms must reach someone; set an address (or a list's) and confirm the "

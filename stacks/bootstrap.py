@@ -33,7 +33,7 @@ class BootstrapStack(ProjectStack):
         project = environments.project
         LocalBackend(self, path=LOCAL_STATE_PATH)
         self.aws_provider(project=project, region=project.region, tags={"Stack": STACK_ID})
-        groups = stack_groups(project, environments.all_names)
+        groups = stack_groups(environments)
         backend = StateBackend(self, "state_backend", project=project,
                                aws=AwsContext(account_id=project.aws_account_id, region=project.region),
                                groups=groups)

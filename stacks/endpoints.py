@@ -19,8 +19,8 @@ OVERRIDE_FILE = "local_endpoint_override.tf.json"
 FAKE_CREDENTIALS = {"access_key": "local-endpoint", "secret_key": "local-endpoint"}
 # Every AWS API the stacks call, by the provider's endpoint names.
 PROVIDER_SERVICES = (
-    "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "events", "iam",
-    "kms", "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
+    "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "events",
+    "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
 )
 BACKEND_SERVICES = ("s3", "dynamodb", "sts", "iam")
 

@@ -15,6 +15,7 @@ from modules import policies
 from modules.aws import AwsContext
 from modules.ci_access.policies import Arns, StackGroup
 from modules.database.construct import EXPORTED_LOGS, Database
+from modules.dns.construct import Certificate, alias_record
 from modules.ecs_service.construct import LiteLLMService
 from modules.iam.boundary import RolePlacement
 from modules.iam.construct import TaskRoles
@@ -61,7 +62,7 @@ class WorkspaceStack(ProjectStack):
         )
         groups = SecurityGroups(
             self, "security_groups", prefix=prefix, vpc_id=network.vpc_id,
-            allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.certificate_arn is not None,
+            allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.https,
             litellm_port=settings.task.litellm.port, database_port=settings.database.port, model_cache=pull,
             cache_port=settings.litellm.cache.port if settings.litellm.cache else None,
             vpc_cidr=settings.network.vpc_cidr,
@@ -94,10 +95,12 @@ class WorkspaceStack(ProjectStack):
         container_secrets = {env: aws.arn("ssm", f"parameter{name}") for env, name in parameters.items()}
         container_secrets[DATABASE_PASSWORD] = database.password_reference()
 
+        domain = settings.ingress.domain
+        certificate_arn = Certificate(self, "dns", domain=domain).arn if domain else settings.ingress.certificate_arn
         load_balancer = LoadBalancer(
             self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
-            security_group_id=groups.alb, target_port=settings.task.litellm.port,
+            security_group_id=groups.alb, target_port=settings.task.litellm.port, certificate_arn=certificate_arn,
             drain_seconds=settings.litellm.request_budget_seconds,
             waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention, kms_key_arn=key.arn,
         )
@@ -146,7 +149,10 @@ class WorkspaceStack(ProjectStack):
 
         scheme = "https" if load_balancer.https else "http"
         dns_name = load_balancer.alb.dns_name
-        TerraformOutput(self, "url", value=f"{scheme}://{dns_name}", description="LiteLLM endpoint (the load balancer)")
+        if domain:
+            alias_record(self, "dns_alias_record", domain=domain, load_balancer=load_balancer.alb)
+        TerraformOutput(self, "url", value=f"{scheme}://{domain.name if domain else dns_name}",
+                        description="LiteLLM endpoint")
         TerraformOutput(self, "alb_dns_name", value=dns_name)
         TerraformOutput(self, "cluster_name", value=service.cluster_name)
         TerraformOutput(self, "service_name", value=service.service_name)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.tools
 ENVIRONMENTS = load_environments()
 PROJECT = ENVIRONMENTS.project
 ACCOUNT = PROJECT.aws_account_id
-GROUPS = {group.name: group for group in policies.stack_groups(PROJECT, ENVIRONMENTS.all_names)}
+GROUPS = {group.name: group for group in policies.stack_groups(ENVIRONMENTS)}
 ARNS = Arns(PROJECT)
 BUCKET = PROJECT.state.bucket
 REGION = "eu-west-1"
@@ -97,6 +97,7 @@ PLAN_CASES = [
 ]
 
 SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-x/litellm-x"
+ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
 DEPLOY_CASES = [
     ("writes its own state", "dev", "s3:PutObject", state("dev/terraform.tfstate"), {}, True),
     ("writes its secrets stack's state", "dev", "s3:PutObject", state("dev/secrets.tfstate"), {}, True),
@@ -156,6 +157,21 @@ DEPLOY_CASES = [
     ("no service outside the list", "dev", "lambda:CreateFunction",
      f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:x", {}, False),
     ("no role chaining", "dev", "sts:AssumeRole", role("dev/litellm-dev-task"), {}, False),
+    ("staging writes its DNS name", "staging", "route53:ChangeResourceRecordSets", ZONE,
+     {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["llm-staging.example.com"]}, True),
+    ("and its certificate's validation record", "staging", "route53:ChangeResourceRecordSets", ZONE,
+     {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_3f1a.llm-staging.example.com"]}, True),
+    ("no other name in the zone", "staging", "route53:ChangeResourceRecordSets", ZONE,
+     {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["llm-staging.example.com", "www.example.com"]},
+     False),
+    ("no other zone", "staging", "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/ZOTHER",
+     {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["llm-staging.example.com"]}, False),
+    ("a workspace without a name writes no records", "dev", "route53:ChangeResourceRecordSets", ZONE,
+     {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["llm-staging.example.com"]}, False),
+    ("requests its own certificate", "staging", "acm:RequestCertificate", "*",
+     {"aws:RequestTag/Workspace": "staging", "aws:TagKeys": ["Workspace"]}, True),
+    ("not prod's certificate", "staging", "acm:DeleteCertificate",
+     f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/1", {"aws:ResourceTag/Workspace": "prod"}, False),
     ("shared manages its repositories", "shared", "ecr:PutLifecyclePolicy",
      f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/litellm/litellm", {}, True),
     ("shared creates no role", "shared", "iam:CreateRole", role("shared/x"),

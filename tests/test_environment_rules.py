@@ -202,6 +202,21 @@ BAD_CASES = [
      ["restricts nothing"]),
     ("prod-admin-routes-open", "prod", remove("ingress.admin_cidrs"), "ingress.admin_cidrs",
      ["(not set)", "admin UI and key management", "or set litellm.admin_ui = false"]),
+    ("certificate-and-domain", "staging",
+     setting("ingress.certificate_arn",
+             "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"),
+     "ingress.certificate_arn", ["issue and validate a certificate", "not both"]),
+    ("domain-name", "staging", setting("ingress.domain", {"name": "LLM_staging.example", "hosted_zone_id": "Z1"}),
+     "ingress.domain.name", ['"LLM_staging.example"', "should match pattern"]),
+    ("hosted-zone-id", "staging", setting("ingress.domain", {"name": "llm.example.com", "hosted_zone_id": "zone-1"}),
+     "ingress.domain.hosted_zone_id", ['"zone-1"', "should match pattern"]),
+    ("prod-neither-certificate-nor-domain", "prod", remove("ingress.certificate_arn"), "ingress.certificate_arn",
+     ["or ingress.domain"]),
+    # pydantic searches a pattern anywhere in the value: every pattern is anchored, or this passed.
+    ("database-class-with-a-command-after-it", "dev", setting("database.instance_class", "db.t3.micro; rm -rf /"),
+     "database.instance_class", ['"db.t3.micro; rm -rf /"', "should match pattern"]),
+    ("model-id-inside-junk", "dev", setting("providers.openai.models", ["x gpt-4o-mini"]),
+     "providers.openai.models[0]", ['"x gpt-4o-mini"']),
     ("no-model-at-all", "dev-ci", remove("task.ollama"), "task.ollama",
      ["(not set)", "would serve no model", "[task.ollama]", "[providers.*]"]),
     ("litellm-only-exceeds-task", "staging", both(remove("task.ollama"), setting("task.litellm.memory", 8192)),
@@ -254,6 +269,9 @@ GOOD_CASES = [
     ("prod-admin-ui-off", "prod", both(remove("ingress.admin_cidrs"), setting("litellm", {"admin_ui": False}))),
     ("prod-admin-routes-closed", "prod", setting("ingress.admin_cidrs", [])),
     # Design documents 001-003: a LiteLLM-only task in front of cloud providers.
+    ("prod-with-an-issued-certificate", "prod", both(
+        remove("ingress.certificate_arn"),
+        setting("ingress.domain", {"name": "llm.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"}))),
     ("litellm-only-task", "staging", both(remove("task.ollama"), setting("task.cpu", 1024),
                                           setting("task.memory", 3072))),
 ]
@@ -324,3 +342,21 @@ def test_unknown_workspace_lists_known_ones():
     with pytest.raises(InvalidEnvironment) as error:
         load_environments(["qa"])
     assert "no workspace named 'qa'" in str(error.value) and "dev, dev-ci, prod, staging" in str(error.value)
+
+
+def test_every_pattern_in_the_model_is_anchored():
+    """pydantic's `pattern` matches anywhere in the value (a search, not a full match): a pattern
+    without ^...$ accepts any value that merely contains a valid one."""
+    from environments.model import Project, WorkspaceSettings
+
+    def patterns(schema) -> list[str]:
+        if isinstance(schema, dict):
+            found = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+            return found + [p for value in schema.values() for p in patterns(value)]
+        if isinstance(schema, list):
+            return [p for value in schema for p in patterns(value)]
+        return []
+
+    found = patterns(WorkspaceSettings.model_json_schema()) + patterns(Project.model_json_schema())
+    assert len(found) >= 15
+    assert [p for p in found if not (p.startswith("^") and p.endswith("$"))] == []

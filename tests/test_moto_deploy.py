@@ -541,7 +541,7 @@ def deploy_requests(calls: list[tuple[str, str]], *, role_of: str, workspace: st
     from modules.ci_access import policies
     from tests.iam_simulator import Request
 
-    groups = {group.name: group for group in policies.stack_groups(LOADED.project, LOADED.all_names)}
+    groups = {group.name: group for group in policies.stack_groups(LOADED)}
     group = groups[role_of]
     identity = (("deploy", policies.deploy_policy(group, [g for n, g in groups.items() if n != role_of])),)
     arns = policies.Arns(LOADED.project)

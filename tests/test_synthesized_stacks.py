@@ -497,3 +497,26 @@ def test_alarms_fit_the_workspace(name, stacks):
     assert topic_policy["Statement"][0]["Principal"]["Service"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     subscriptions = resources(stacks[name], "aws_sns_topic_subscription")
     assert bool(subscriptions) is (settings.observability.alarm_email is not None)
+
+
+def test_a_domain_gets_a_validated_certificate_and_an_alias(stacks):
+    """staging names a domain: the stack issues the certificate, validates it in the zone, and the
+    HTTPS listener uses it only once validated; prod brings its own certificate."""
+    domain = workspace("staging").settings.ingress.domain
+    staging = stacks["staging"]
+    certificate = only(staging, "aws_acm_certificate")
+    assert (certificate["domain_name"], certificate["validation_method"]) == (domain.name, "DNS")
+    records = resources(staging, "aws_route53_record")
+    validation, alias = records["dns_validation_record"], records["dns_alias_record"]
+    assert validation["zone_id"] == alias["zone_id"] == domain.hosted_zone_id
+    assert "domain_validation_options" in validation["name"] and "domain_validation_options" in validation["records"][0]
+    assert only(staging, "aws_acm_certificate_validation")["validation_record_fqdns"] == [
+        "${aws_route53_record.dns_validation_record.fqdn}"]
+    assert alias["name"] == domain.name and alias["alias"]["name"] == "${aws_lb.load_balancer_alb.dns_name}"
+    listener = resources(staging, "aws_lb_listener")["load_balancer_https_listener"]
+    assert listener["certificate_arn"] == "${aws_acm_certificate_validation.dns_validation.certificate_arn}"
+    assert staging["output"]["url"]["value"] == f"https://{domain.name}"
+    prod = stacks["prod"]
+    assert "aws_acm_certificate" not in prod["resource"] and "aws_route53_record" not in prod["resource"]
+    assert resources(prod, "aws_lb_listener")["load_balancer_https_listener"]["certificate_arn"] == \
+        workspace("prod").settings.ingress.certificate_arn

@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from environments.model import Project
+from environments.loader import Environments
+from environments.model import Domain, Project
 from modules.aws import AwsContext
 from modules.policies import Statement, statement
 from modules.policies import document_of as document
@@ -42,7 +43,7 @@ DEPLOY_WORKFLOWS = ("deploy.yml",)
 BUMP_WORKFLOW = "image-bump.yml"
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (
-    "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
+    "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
     "elasticloadbalancing", "events", "kms",
     "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "wafv2",
 )
@@ -71,6 +72,8 @@ class StackGroup:
 
     project: Project
     name: str
+    domain: Domain | None = None
+    """The workspace's own DNS name: its deploy role may write that name's records, nothing else in the zone."""
 
     @property
     def is_workspace(self) -> bool:
@@ -111,9 +114,13 @@ class StackGroup:
         return f"{self.project.name}-{self.name}"
 
 
-def stack_groups(project: Project, workspaces: list[str] | tuple[str, ...]) -> list[StackGroup]:
-    """Every stack group of the project: `shared`, then each workspace."""
-    return [StackGroup(project=project, name=name) for name in (SHARED, *workspaces)]
+def stack_groups(environments: Environments) -> list[StackGroup]:
+    """Every stack group of the project: `shared`, then each workspace of the directory (with its
+    DNS name, if any), whichever workspaces were selected."""
+    every = environments.everything()
+    return [StackGroup(project=every.project, name=SHARED),
+            *(StackGroup(project=every.project, name=workspace.name, domain=workspace.settings.ingress.domain)
+              for workspace in every.workspaces)]
 
 
 def ci_role_path(project: Project) -> str:
@@ -245,6 +252,7 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
         services = [
             statement("Allow", [f"{service}:*" for service in WORKSPACE_SERVICES], sid="WorkspaceServices"),
             *_role_management(group, arns),
+            *_dns_records(group, arns),
         ]
     else:
         services = [
@@ -270,6 +278,24 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                            "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
                            "sts:AssumeRole"], sid="NoEscalation"),
     )
+
+
+def _dns_records(group: StackGroup, arns: Arns) -> list[Statement]:
+    """The workspace's name and its certificate's validation record, in its hosted zone only.
+    Route 53 records carry no tags, so the fence is the record names themselves."""
+    if group.domain is None:
+        return []
+    zone = f"arn:{arns.aws.partition}:route53:::hostedzone/{group.domain.hosted_zone_id}"
+    name = group.domain.name
+    return [
+        statement("Allow", ["route53:ChangeResourceRecordSets"], sid="OwnDnsRecords", resources=zone,
+                  condition={"ForAllValues:StringLike": {
+                      "route53:ChangeResourceRecordSetsNormalizedRecordNames": [name, f"_*.{name}"]}}),
+        statement("Allow", ["route53:GetHostedZone", "route53:ListResourceRecordSets"], sid="ReadOwnZone",
+                  resources=zone),
+        statement("Allow", ["route53:GetChange"], sid="WaitForDnsChanges",
+                  resources=f"arn:{arns.aws.partition}:route53:::change/*"),
+    ]
 
 
 def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:

@@ -107,6 +107,7 @@ class LoadBalancer(Construct):
         public_subnet_ids: list[str],
         security_group_id: str,
         target_port: int,
+        certificate_arn: str | None,
         drain_seconds: int,
         waf_log_group_name: str,
         log_retention_days: int,
@@ -140,11 +141,11 @@ class LoadBalancer(Construct):
             ),
         )
         forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
-        if settings.certificate_arn:
+        if certificate_arn:
             self.https = True
             main_listener = LbListener(
                 self, "https_listener", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS",
-                ssl_policy=TLS_POLICY, certificate_arn=settings.certificate_arn, default_action=[forward],
+                ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_action=[forward],
             )
             LbListener(
                 self, "http_redirect_listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
