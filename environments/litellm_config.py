@@ -39,12 +39,12 @@ _environment = jinja2.Environment(
 
 
 def local_models(workspace: Workspace) -> list[dict]:
-    """The model the ollama sidecar serves, if the task has one."""
+    """The models the ollama sidecar serves, if the task has one."""
     ollama = workspace.settings.task.ollama
     if ollama is None:
         return []
-    return [{"name": ollama.model, "model": f"ollama_chat/{ollama.model}",
-             "params": {"api_base": f"http://{OLLAMA_HOST}:{ollama.port}"}}]
+    return [{"name": model.name, "model": f"ollama_chat/{model.name}",
+             "params": {"api_base": f"http://{OLLAMA_HOST}:{ollama.port}"}} for model in ollama.served()]
 
 
 def cloud_models(workspace: Workspace) -> list[dict]:

@@ -86,6 +86,13 @@ def _tag_key(key: str) -> str:
     return key
 
 
+def _distinct(values: list) -> list:
+    repeated = sorted({str(value) for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once; list each entry once")
+    return values
+
+
 def _name(text: str) -> str:
     if not NAME_PATTERN.fullmatch(text):
         raise ValueError("must match [a-z][a-z0-9-]* (lower case letter, then letters, digits, '-')")
@@ -101,6 +108,8 @@ TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, Field(max_length=256)]
 Name = Annotated[str, AfterValidator(_name)]
 NonNegative = Annotated[int, Field(ge=0)]
+# A list whose entries must differ (each becomes a resource, a rule value or a model name).
+Distinct = AfterValidator(_distinct)
 
 
 # --- the project file (environments/project.toml) ----------------------------------------
@@ -118,7 +127,7 @@ class StateSettings(Strict):
 
 
 class RegistrySettings(Strict):
-    repositories: list[Name] = Field(
+    repositories: Annotated[list[Name], Distinct] = Field(
         default=["litellm", "ollama"],
         description="ECR repositories of the shared stack, created as <project>/<name>.",
     )
@@ -159,7 +168,7 @@ class Project(Strict):
     region: Region = Field(
         description="Region of the shared resources: state bucket, lock table, ECR repositories."
     )
-    allowed_image_repositories: list[str] = Field(
+    allowed_image_repositories: Annotated[list[str], Distinct] = Field(
         min_length=1,
         description="Image repositories (registry included) that task images may come from. "
         "`bump-image` and the workspace files accept images from these repositories only.",
@@ -224,7 +233,7 @@ class Ingress(Strict):
         """Whether the load balancer serves HTTPS: a certificate given or issued."""
         return self.certificate_arn is not None or self.domain is not None
 
-    allowed_cidrs: list[Cidr] = Field(
+    allowed_cidrs: Annotated[list[Cidr], Distinct] = Field(
         description="IPv4 blocks allowed to reach the ALB on 80/443. The only 0.0.0.0/0 ingress "
         "in the design is here, and only when written here."
     )
@@ -247,7 +256,7 @@ class Ingress(Strict):
         default=2000, ge=limits.WAF_RATE_LIMIT[0], le=limits.WAF_RATE_LIMIT[1],
         description="Requests per client IP per 5 minutes before the WAF blocks it.",
     )
-    geo_block: list[Annotated[str, Field(pattern=r"^(?:[A-Z]{2})$")]] = Field(
+    geo_block: Annotated[list[Annotated[str, Field(pattern=r"^(?:[A-Z]{2})$")]], Distinct] = Field(
         default=[], description="ISO 3166 alpha-2 country codes the WAF blocks (needs waf = true)."
     )
     idle_timeout_seconds: int = Field(
@@ -261,7 +270,7 @@ class Ingress(Strict):
         description="Write ALB access logs to an S3 bucket of the workspace (SSE-S3: the ALB log "
         "delivery does not support KMS keys).",
     )
-    admin_cidrs: list[Cidr] | None = Field(
+    admin_cidrs: Annotated[list[Cidr], Distinct] | None = Field(
         default=None,
         description="IPv4 blocks allowed to reach LiteLLM's admin routes (/ui, /key/*, /user/*, /team/*, "
         "/model/*, /docs): listener rules answer 403 to anyone else. Absent: no restriction (not in "
@@ -285,6 +294,21 @@ class LiteLLMContainer(Strict):
     )
 
 
+OLLAMA_MODEL_PATTERN = r"^(?:[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?)$"
+
+
+class LocalModel(Strict):
+    """A further model the ollama sidecar serves beside its main one."""
+
+    name: str = Field(description="Ollama model, e.g. llama3.2:1b; served as ollama_chat/<name>.",
+                      pattern=OLLAMA_MODEL_PATTERN, max_length=128)
+    size_mb: int = Field(ge=1, le=200_000, description="Size of the model on disk (MB).")
+    kv_cache_kib_per_token: int | None = Field(
+        default=None, ge=1, le=4096,
+        description="KV cache per token of context (KiB); known models need none (environments/limits.py).",
+    )
+
+
 class OllamaContainer(Strict):
     image: Image = Field(
         description="Ollama image. In `baked` delivery it must already contain the model."
@@ -295,7 +319,7 @@ class OllamaContainer(Strict):
     model: str = Field(
         description="Ollama model served locally, e.g. llama3.2:3b. Exposed through LiteLLM as "
         "ollama_chat/<model>.",
-        pattern=r"^(?:[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?)$",
+        pattern=OLLAMA_MODEL_PATTERN,
         max_length=128,
     )
     model_size_mb: int = Field(
@@ -324,6 +348,21 @@ class OllamaContainer(Strict):
         description="KV cache per token of context (KiB): 2 × layers × KV heads × head size × 2 bytes. Known "
         "for the models in environments/limits.py (OLLAMA_KV_CACHE_KIB_PER_TOKEN); required for any other.",
     )
+    additional_models: list[LocalModel] = Field(
+        default=[],
+        description="More models served beside `model`, all loaded at once (OLLAMA_MAX_LOADED_MODELS): the "
+        "memory rule counts every one, and in `pull` mode each is pulled at start.",
+    )
+
+    def served(self) -> list[LocalModel]:
+        """Every model the sidecar serves, the main one first."""
+        main = LocalModel(name=self.model, size_mb=self.model_size_mb,
+                          kv_cache_kib_per_token=self.kv_cache_kib_per_token)
+        return [main, *self.additional_models]
+
+    @property
+    def total_size_mb(self) -> int:
+        return sum(model.size_mb for model in self.served())
 
 
 class Task(Strict):
@@ -424,7 +463,7 @@ class Observability(Strict):
 
 
 class ModelList(Strict):
-    models: list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]*)$")]] = Field(
+    models: Annotated[list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]*)$")]], Distinct] = Field(
         min_length=1, description="Provider model ids, each exposed under the same name."
     )
 
@@ -436,7 +475,7 @@ class AzureProvider(Strict):
     )
     api_version: str = Field(description="Azure OpenAI API version, e.g. 2024-10-21.",
                              pattern=r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)$")
-    deployments: list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*)$")]] = Field(
+    deployments: Annotated[list[Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*)$")]], Distinct] = Field(
         min_length=1, description="Azure deployment names, each exposed as azure/<deployment>."
     )
 
@@ -488,7 +527,7 @@ class Guardrails(Strict):
     action: Literal["MASK", "BLOCK"] = Field(
         default="MASK", description="`MASK` replaces what matched; `BLOCK` refuses the request or response."
     )
-    patterns: list[PiiPattern] = Field(
+    patterns: Annotated[list[PiiPattern], Distinct] = Field(
         default=DEFAULT_PII_PATTERNS, min_length=1,
         description="LiteLLM prebuilt patterns the guardrails look for.",
     )

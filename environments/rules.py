@@ -143,20 +143,35 @@ def ollama_memory(workspace: Workspace) -> Iterator[Violation]:
     ollama = workspace.settings.task.ollama
     if ollama is None:
         return
-    kv_per_token = ollama.kv_cache_kib_per_token or limits.OLLAMA_KV_CACHE_KIB_PER_TOKEN.get(ollama.model)
-    if kv_per_token is None:
-        yield ("task.ollama.kv_cache_kib_per_token", None,
-               f"the KV cache size of {ollama.model!r} is not known; set it (2 × layers × KV heads × head size "
-               "× 2 bytes per token, in KiB) so the memory the model needs can be checked")
+    served = ollama.served()
+    names = [model.name for model in served]
+    for index, model in enumerate(served[1:]):
+        if names.count(model.name) > 1:
+            yield (f"task.ollama.additional_models[{index}].name", model.name,
+                   "is served already; list each model once")
+    kv_per_token = [model.kv_cache_kib_per_token or limits.OLLAMA_KV_CACHE_KIB_PER_TOKEN.get(model.name)
+                    for model in served]
+    unknown = False
+    for index, (model, kv) in enumerate(zip(served, kv_per_token, strict=True)):
+        if kv is None:
+            unknown = True
+            field = ("task.ollama.kv_cache_kib_per_token" if index == 0
+                     else f"task.ollama.additional_models[{index - 1}].kv_cache_kib_per_token")
+            yield (field, None,
+                   f"the KV cache size of {model.name!r} is not known; set it (2 × layers × KV heads × head size "
+                   "× 2 bytes per token, in KiB) so the memory the model needs can be checked")
+    if unknown:
         return
-    weights = ollama.model_size_mb * 1_000_000 // 2**20
-    cache = kv_per_token * ollama.context_length * ollama.num_parallel // 1024
-    needed = weights + cache + limits.OLLAMA_RUNTIME_MIB
+    weights = sum(model.size_mb * 1_000_000 // 2**20 for model in served)
+    cache = sum(kv * ollama.context_length * ollama.num_parallel // 1024 for kv in kv_per_token)
+    runtime = limits.OLLAMA_RUNTIME_MIB * len(served)
+    needed = weights + cache + runtime
     limit = round(needed * (1 + limits.OLLAMA_MEMORY_HEADROOM))
     if limit > ollama.memory:
+        subject = f"{names[0]} needs" if len(names) == 1 else f"{' + '.join(names)} (all loaded at once) need"
         yield ("task.ollama.memory", ollama.memory,
-               f"{ollama.model} needs about {needed} MiB (weights {weights} + KV cache {cache} for "
-               f"{ollama.num_parallel} × {ollama.context_length} tokens + runtime {limits.OLLAMA_RUNTIME_MIB}); "
+               f"{subject} about {needed} MiB (weights {weights} + KV cache {cache} for "
+               f"{ollama.num_parallel} × {ollama.context_length} tokens each + runtime {runtime}); "
                f"with {round(limits.OLLAMA_MEMORY_HEADROOM * 100)} % headroom the container needs {limit} MiB, "
                "and reaching the limit kills the whole task; raise task.ollama.memory, or lower "
                "context_length or num_parallel")

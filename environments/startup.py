@@ -69,8 +69,8 @@ class StartupPlan:
 def model_ready_seconds(ollama: OllamaContainer) -> int:
     if ollama.model_delivery == "baked":
         return OLLAMA_SERVER_START_SECONDS
-    download = ollama.model_size_mb / ollama.pull_throughput_mb_per_s
-    verify = ollama.model_size_mb / VERIFY_MB_PER_SECOND
+    download = ollama.total_size_mb / ollama.pull_throughput_mb_per_s
+    verify = ollama.total_size_mb / VERIFY_MB_PER_SECOND
     return math.ceil(OLLAMA_SERVER_START_SECONDS + download + verify)
 
 
@@ -78,7 +78,7 @@ def ephemeral_storage_gib(ollama: OllamaContainer | None) -> int:
     """GiB the task's ephemeral storage must hold (a baked model lives in the image layers)."""
     if ollama is None:
         return math.ceil((LITELLM_IMAGE_MB + EPHEMERAL_HEADROOM_MB) / 1024)
-    model_mb = ollama.model_size_mb if ollama.model_delivery == "baked" else 0
+    model_mb = ollama.total_size_mb if ollama.model_delivery == "baked" else 0
     needed_mb = OLLAMA_IMAGE_MB + LITELLM_IMAGE_MB + model_mb + EPHEMERAL_HEADROOM_MB
     return math.ceil(needed_mb / 1024)
 
@@ -111,6 +111,11 @@ def plan(ollama: OllamaContainer | None) -> StartupPlan:
     )
 
 
+def what(ollama: OllamaContainer) -> str:
+    served = ollama.served()
+    return "this model" if len(served) == 1 else f"these {len(served)} models ({ollama.total_size_mb} MB)"
+
+
 def violations(ollama: OllamaContainer, field_prefix: str = "task.ollama") -> Iterator[tuple[str, object, str]]:
     """Settings whose start-up cannot fit ECS limits, as (field, value, message)."""
     startup = plan(ollama)
@@ -120,7 +125,7 @@ def violations(ollama: OllamaContainer, field_prefix: str = "task.ollama") -> It
         seconds = startup.ollama_ready_seconds
         yield (
             f"{field_prefix}.model_size_mb", ollama.model_size_mb,
-            f"a cold `pull` of this model takes about {seconds} s at {ollama.pull_throughput_mb_per_s} MB/s "
+            f"a cold `pull` of {what(ollama)} takes about {seconds} s at {ollama.pull_throughput_mb_per_s} MB/s "
             f"(download, verify, server start), {startup.ollama_start_timeout} s with margin; litellm waits "
             f"for ollama at most {high} s on Fargate (startTimeout). Use model_delivery = \"baked\" "
             "(an image that already holds the model) or a smaller model",

@@ -11,12 +11,12 @@ from constructs import Construct
 from environments import litellm_config, rules
 from environments.secret_inputs import DATABASE_PASSWORD, generated_secrets, provided_secrets
 from environments.workspace import Workspace
-from modules import policies
 from modules.aws import AwsContext
 from modules.ci_access.policies import Arns, StackGroup
 from modules.database.construct import EXPORTED_LOGS, Database
 from modules.dns.construct import Certificate, alias_record
 from modules.ecs_service.construct import LiteLLMService
+from modules.iam.bedrock import invoke_statements
 from modules.iam.boundary import RolePlacement
 from modules.iam.construct import TaskRoles
 from modules.load_balancer.construct import LoadBalancer
@@ -114,12 +114,7 @@ class WorkspaceStack(ProjectStack):
             role_placement=placement,
         )
         if settings.providers.bedrock is not None:
-            roles.add_task_policy("bedrock", policies.allow(
-                ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                [aws.arn("bedrock", f"foundation-model/{model}", account=False)
-                 for model in settings.providers.bedrock.models],
-                sid="InvokeListedModels",
-            ))
+            roles.add_task_policy("bedrock", *invoke_statements(settings.providers.bedrock.models, aws))
 
         service = LiteLLMService(
             self, "ecs", workspace=workspace, private_subnet_ids=network.private_subnet_ids,

@@ -292,3 +292,30 @@ def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):
     boundaries = {body["name"]: json.loads(body["policy"]) for body in bootstrap["resource"]["aws_iam_policy"].values()}
     assert boundaries == {GROUPS[name].boundary_name: policies.boundary_policy(GROUPS[name])
                           for name in ENVIRONMENTS.all_names}
+
+
+def test_task_role_invokes_exactly_the_listed_bedrock_models(stacks):
+    """prod lists a cross-region inference profile and a foundation model: the task role may call
+    the profile, the model behind it only through it, the foundation model in its region, and
+    nothing else."""
+    policy = next(json.loads(body["policy"]) for body in stacks["prod"]["resource"]["aws_iam_role_policy"].values()
+                  if body["name"] == "bedrock")
+    profile = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    behind = "foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+    cases = [
+        ("the profile", profile, {}, True),
+        ("the model behind it, in another EU region, through the profile", f"arn:aws:bedrock:eu-central-1::{behind}",
+         {"bedrock:InferenceProfileArn": profile}, True),
+        ("not that model directly", f"arn:aws:bedrock:eu-central-1::{behind}", {}, False),
+        ("the listed foundation model", f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0",
+         {}, True),
+        ("not an unlisted model", f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-opus-4-1-20250805-v1:0",
+         {}, False),
+        ("not another profile", f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/eu.anthropic.claude-opus-4-1",
+         {}, False),
+    ]
+    requests = [Request(principal=role("prod/litellm-prod-task"), action="bedrock:InvokeModel", resource=resource,
+                        identity=(("bedrock", policy),), context=context) for _, resource, context, _ in cases]
+    decisions = decide(requests, ACCOUNT)
+    wrong = [case[0] for case, decision in zip(cases, decisions, strict=True) if (decision == ALLOWED) != case[3]]
+    assert not wrong, wrong

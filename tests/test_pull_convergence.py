@@ -41,7 +41,7 @@ class Task:
         }
         if no_prune:
             environment["OLLAMA_NOPRUNE"] = "1"
-        script = pull_script(MODEL, 11434, LOCK_WAIT_SECONDS, models_path=str(root / "models"))
+        script = pull_script([MODEL], 11434, LOCK_WAIT_SECONDS, models_path=str(root / "models"))
         self.process = subprocess.Popen(["/bin/sh", "-c", script], env=environment, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -119,3 +119,27 @@ def test_pull_mode_containers_set_noprune(name):
     assert (environment.get("OLLAMA_NOPRUNE") == "1") is pull
     if pull:
         assert "flock -w" in ollama["command"][0] and "/models/.pull-llama3.2_3b.lock" in ollama["command"][0]
+
+
+def test_a_second_local_model_is_served_checked_pulled_and_kept_loaded():
+    from environments.litellm_config import render
+    from environments.startup import plan
+    from modules.ecs_service.containers import ConfigObject
+    from tests.test_litellm_config import workspace
+
+    loaded = workspace("dev", **{"task.ollama.additional_models": [{"name": "llama3.2:1b", "size_mb": 1321}],
+                                 "task.ollama.memory": 5632, "task.memory": 9216})
+    (ollama, _) = container_definitions(
+        workspace=loaded, startup=plan(loaded.settings.task.ollama), log_groups={"litellm": "/l", "ollama": "/o"},
+        secrets={}, config=ConfigObject(bucket="b", key="k", sha256="0"),
+    )
+    assert ollama["healthCheck"]["command"] == [
+        "CMD-SHELL", "ollama show llama3.2:3b >/dev/null && ollama show llama3.2:1b >/dev/null"]
+    environment = {item["name"]: item["value"] for item in ollama["environment"]}
+    assert environment["OLLAMA_MAX_LOADED_MODELS"] == "2"
+    script = ollama["command"][0]
+    assert "ollama pull llama3.2:3b" in script and "ollama pull llama3.2:1b" in script
+    assert script.count("flock -w") == 2
+    assert "ollama_chat/llama3.2:1b" in render(loaded)
+    one = plan(workspace("dev").settings.task.ollama)
+    assert plan(loaded.settings.task.ollama).ollama_ready_seconds > one.ollama_ready_seconds, "both are pulled"

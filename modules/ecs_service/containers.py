@@ -74,12 +74,19 @@ def _environment(values: dict[str, str]) -> list[dict]:
     return [{"name": name, "value": value} for name, value in sorted(values.items())]
 
 
+def model_check(models: list[str]) -> list[str]:
+    """Health check command: healthy once every model is present (the image has /bin/sh)."""
+    if len(models) == 1:
+        return ["CMD", "ollama", "show", models[0]]
+    return ["CMD-SHELL", " && ".join(f"ollama show {shlex.quote(model)} >/dev/null" for model in models)]
+
+
 def pull_lock_path(model: str) -> str:
     """One lock file per model on the shared cache."""
     return f"{MODELS_PATH}/.pull-{re.sub(r'[^A-Za-z0-9._-]', '_', model)}.lock"
 
 
-def pull_script(model: str, port: int, lock_wait_seconds: int, models_path: str = MODELS_PATH) -> str:
+def pull_script(models: list[str], port: int, lock_wait_seconds: int, models_path: str = MODELS_PATH) -> str:
     """Shell wrapper for `pull` mode: serve, fetch the model unless the cache has it, keep serving.
 
     Why it converges with many tasks on one EFS cache (scale-out, Spot replacement, deploy overlap):
@@ -90,9 +97,7 @@ def pull_script(model: str, port: int, lock_wait_seconds: int, models_path: str 
     - Ollama resumes a download from its partial blobs, so every attempt keeps what earlier ones
       fetched and a pull cut by startTimeout makes progress instead of starting over.
     """
-    quoted = shlex.quote(model)
-    lock = shlex.quote(pull_lock_path(model).replace(MODELS_PATH, models_path, 1))
-    return "\n".join([
+    lines = [
         "set -u",
         "ollama serve &",
         "server=$!",
@@ -105,17 +110,22 @@ def pull_script(model: str, port: int, lock_wait_seconds: int, models_path: str 
         "  fi",
         "  sleep 1",
         "done",
-        f"if ! ollama show {quoted} >/dev/null 2>&1; then",
-        f"  exec 9>{lock}",
-        f"  if ! flock -w {lock_wait_seconds} 9; then",
-        f"    echo \"another task is still pulling {quoted}\" >&2; kill -TERM \"$server\"; exit 1",
-        "  fi",
-        f"  ollama show {quoted} >/dev/null 2>&1 || ollama pull {quoted} || "
-        f"{{ echo \"pulling {quoted} failed\" >&2; kill -TERM \"$server\"; exit 1; }}",
-        "  exec 9>&-",
-        "fi",
-        "wait \"$server\"",
-    ])
+    ]
+    for model in models:
+        quoted = shlex.quote(model)
+        lock = shlex.quote(pull_lock_path(model).replace(MODELS_PATH, models_path, 1))
+        lines += [
+            f"if ! ollama show {quoted} >/dev/null 2>&1; then",
+            f"  exec 9>{lock}",
+            f"  if ! flock -w {lock_wait_seconds} 9; then",
+            f"    echo \"another task is still pulling {quoted}\" >&2; kill -TERM \"$server\"; exit 1",
+            "  fi",
+            f"  ollama show {quoted} >/dev/null 2>&1 || ollama pull {quoted} || "
+            f"{{ echo \"pulling {quoted} failed\" >&2; kill -TERM \"$server\"; exit 1; }}",
+            "  exec 9>&-",
+            "fi",
+        ]
+    return "\n".join([*lines, "wait \"$server\""])
 
 
 def ollama_container(ollama: OllamaContainer, startup: StartupPlan, log_group: str, region: str) -> dict:
@@ -130,6 +140,7 @@ def ollama_container(ollama: OllamaContainer, startup: StartupPlan, log_group: s
         "OLLAMA_CONTEXT_LENGTH": str(ollama.context_length),
         "OLLAMA_NUM_PARALLEL": str(ollama.num_parallel),
         "OLLAMA_KEEP_ALIVE": "-1",  # keep the model loaded: the task exists to serve it
+        "OLLAMA_MAX_LOADED_MODELS": str(len(ollama.served())),  # every served model stays loaded
     }
     if pull:
         # A starting server must not delete another task's download in progress (see pull_script).
@@ -141,7 +152,7 @@ def ollama_container(ollama: OllamaContainer, startup: StartupPlan, log_group: s
         "cpu": ollama.cpu,
         "memory": ollama.memory,
         "environment": _environment(ollama_environment | ({"OLLAMA_MODELS": MODELS_PATH} if pull else {})),
-        "healthCheck": _health_check(["CMD", "ollama", "show", ollama.model], startup.ollama_health),
+        "healthCheck": _health_check(model_check([model.name for model in ollama.served()]), startup.ollama_health),
         # Read by the ECS agent as the limit on how long litellm waits for ollama to be HEALTHY.
         "startTimeout": startup.ollama_start_timeout,
         "stopTimeout": 30,
@@ -161,7 +172,8 @@ def ollama_container(ollama: OllamaContainer, startup: StartupPlan, log_group: s
     }
     if pull:
         container["entryPoint"] = ["/bin/sh", "-c"]
-        container["command"] = [pull_script(ollama.model, ollama.port, startup.ollama_start_timeout)]
+        container["command"] = [pull_script([model.name for model in ollama.served()], ollama.port,
+                                            startup.ollama_start_timeout)]
     return container
 
 
