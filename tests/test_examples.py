@@ -93,3 +93,28 @@ def test_003_differs_between_dev_and_prod_as_documented(examples):
     assert "load_balancer_https_listener" in prod["resource"]["aws_lb_listener"]
     assert prod["output"]["url"]["value"] == "https://litellm.example.com"
     assert "aws_vpc_endpoint" in prod["resource"] and "aws_vpc_endpoint" not in dev["resource"]
+
+
+@pytest.mark.moto
+@pytest.mark.terraform
+def test_001_plans_on_moto(examples, terraform_env, tmp_path):
+    """The Bedrock gateway's workspace stack, planned against moto with the real provider (local state:
+    the example's bootstrap is not applied here; tests/test_moto_deploy.py covers the S3 backend)."""
+    from stacks import endpoints
+    from tests.moto_server import moto_server
+
+    stack = json.loads(json.dumps(examples["001-bedrock-gateway"]["prod"]))
+    stack["terraform"].pop("backend")
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(stack))
+    shutil.copy(terraform_cli.LOCK_FILE, tmp_path / ".terraform.lock.hcl")
+    config = terraform_env["cli_config"]
+    with moto_server() as url:
+        (tmp_path / endpoints.OVERRIDE_FILE).write_text(json.dumps(endpoints.override(stack, url)))
+        for command in (["init", "-input=false", "-lockfile=readonly"], ["plan", "-input=false", "-out=plan.tfplan"]):
+            result = terraform_cli.run(command, cwd=tmp_path, cli_config=config, timeout=600)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        plan = json.loads(terraform_cli.run(["show", "-json", "plan.tfplan"], cwd=tmp_path, cli_config=config).stdout)
+    created = {change["type"] for change in plan["resource_changes"] if change["change"]["actions"] == ["create"]}
+    assert {"aws_acm_certificate", "aws_route53_record", "aws_elasticache_replication_group", "aws_ecs_service",
+            "aws_wafv2_web_acl", "aws_db_instance"} <= created
+    assert all(change["change"]["actions"] == ["create"] for change in plan["resource_changes"])
