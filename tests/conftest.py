@@ -32,6 +32,15 @@ def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
     )
 
 
+# The longest file, mostly waiting on the AWS provider's pollers: scheduled first, so it runs
+# beside everything else instead of after it.
+FIRST = "test_moto_deploy.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name != FIRST)
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every shipped stack, synthesized once for the whole session."""

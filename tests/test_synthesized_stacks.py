@@ -414,7 +414,7 @@ def test_managed_redis_follows_the_model(name, stacks):
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
 def test_admin_routes_only_from_the_admin_blocks(name, stacks):
-    from modules.load_balancer.construct import ADMIN_PATHS
+    from modules.load_balancer.admin import ADMIN_PATHS
 
     cidrs = workspace(name).settings.ingress.admin_cidrs
     rules = resources(stacks[name], "aws_lb_listener_rule")
@@ -446,7 +446,7 @@ def test_admin_routes_only_from_the_admin_blocks(name, stacks):
 
 
 def test_admin_rules_with_several_blocks_and_none(stacks):
-    from modules.load_balancer.construct import ADMIN_PATHS, admin_rule_paths
+    from modules.load_balancer.admin import ADMIN_PATHS, admin_rule_paths
 
     for cidrs in ([], ["10.0.0.0/8"], ["10.0.0.0/8", "192.168.0.0/16", "172.16.0.0/12", "198.51.100.0/24"]):
         groups = admin_rule_paths(cidrs)

@@ -8,8 +8,11 @@ npm tools (the IAM policy simulator) in npm prefixes of their own there.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # The pull-request workflow installs the same checkov: one pin, so both gates judge alike.
@@ -31,20 +34,30 @@ def tool_dir(name: str) -> Path:
     return TOOLS_DIR / name
 
 
+@contextmanager
+def installing(name: str) -> Iterator[None]:
+    """One installer per tool at a time: test workers run in parallel (pytest-xdist)."""
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    with (TOOLS_DIR / f".{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def tool_python(name: str) -> Path:
     """The tool's virtualenv interpreter; the virtualenv is created when missing."""
     directory = tool_dir(name)
     python = directory / "bin" / "python"
     marker = directory / ".installed"
     wanted = "\n".join(TOOLS[name])
-    if marker.is_file() and marker.read_text() == wanted:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(directory)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *TOOLS[name]],
-        check=True,
-    )
-    marker.write_text(wanted)
+    with installing(name):
+        if marker.is_file() and marker.read_text() == wanted:
+            return python
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(directory)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *TOOLS[name]],
+            check=True,
+        )
+        marker.write_text(wanted)
     return python
 
 
@@ -53,12 +66,13 @@ def npm_tool(name: str) -> Path:
     directory = tool_dir(name)
     marker = directory / ".installed"
     wanted = "\n".join(NPM_TOOLS[name])
-    if marker.is_file() and marker.read_text() == wanted:
-        return directory
-    directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["npm", "install", "--prefix", str(directory), "--no-audit", "--no-fund", "--save-exact",
-                    *NPM_TOOLS[name]], check=True, stdout=subprocess.DEVNULL)
-    marker.write_text(wanted)
+    with installing(name):
+        if marker.is_file() and marker.read_text() == wanted:
+            return directory
+        directory.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(directory), "--no-audit", "--no-fund", "--save-exact",
+                        *NPM_TOOLS[name]], check=True, stdout=subprocess.DEVNULL)
+        marker.write_text(wanted)
     return directory
 
 

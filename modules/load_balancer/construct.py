@@ -40,6 +40,7 @@ from constructs import Construct
 
 from environments.model import Ingress
 from modules.aws import AwsContext
+from modules.load_balancer.admin import ADMIN_RULES_FIRST_PRIORITY, admin_rule_paths
 from modules.observability.log_group import encrypted_log_group, log_delivery_policy
 from modules.storage.construct import SecureBucket
 
@@ -74,18 +75,6 @@ MANAGED_RULE_GROUPS: tuple[tuple[int, str, dict[str, str]], ...] = (
 )
 RATE_LIMIT_PRIORITY = 40
 GEO_BLOCK_PRIORITY = 50
-
-# LiteLLM's admin surface: the UI, key/user/team/model management and the API docs.
-ADMIN_PATHS = ("/ui", "/ui/*", "/key/*", "/user/*", "/team/*", "/model/*", "/docs", "/redoc", "/openapi.json")
-# An ALB rule holds at most 5 condition values (paths and source blocks together).
-RULE_CONDITION_VALUES = 5
-ADMIN_RULES_FIRST_PRIORITY = 10
-
-
-def admin_rule_paths(admin_cidrs: list[str]) -> list[list[str]]:
-    """ADMIN_PATHS in groups small enough that each group plus the admin blocks fits one rule."""
-    size = RULE_CONDITION_VALUES - len(admin_cidrs)
-    return [list(ADMIN_PATHS[start:start + size]) for start in range(0, len(ADMIN_PATHS), size)]
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:

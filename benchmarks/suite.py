@@ -1,0 +1,52 @@
+"""Wall time of the README's test command, and where it goes.
+
+    python benchmarks/suite.py
+
+Runs `python -m pytest --durations=15` as a newcomer does (with the project's addopts: two
+xdist workers, one file per worker at a time) and writes benchmarks/results/suite.md: the wall
+time, the machine, and the slowest setups and calls. Timing lives here, never in a test.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "benchmarks" / "results" / "suite.md"
+GOAL_SECONDS = 300  # the README test command under 5 minutes on 2 cores
+
+
+def main() -> int:
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=15"], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
+    seconds = time.monotonic() - started
+    slowest = re.findall(r"^(\d+\.\d+s (?:setup|call|teardown) .+)$", run.stdout, re.MULTILINE)
+    summary = run.stdout.strip().splitlines()[-1]
+    lines = [
+        "# Test suite benchmark",
+        "",
+        f"Measured {datetime.now(UTC).isoformat(timespec='seconds')} with `python benchmarks/suite.py` "
+        f"({os.cpu_count()} CPUs, Python {platform.python_version()}).",
+        "",
+        f"README test command: **{seconds:.0f} s** wall time (goal: <= {GOAL_SECONDS} s). pytest: `{summary}`",
+        "",
+        "Slowest (setup includes module fixtures: the moto applies, the tool runs):",
+        "",
+        *[f"- {line}" for line in slowest],
+        "",
+    ]
+    RESULT.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
