@@ -178,8 +178,8 @@ def teach_iam_enforcement() -> None:
 
 
 # Every request moto receives, as (IAM action, resource moto authorizes it against), for the
-# `recording` blocks that are open.
-_recordings: list[list[tuple[str, str]]] = []
+# `recording` blocks that are open: (access key they listen for, calls).
+_recordings: list[tuple[str | None, list[tuple[str, str]]]] = []
 
 
 def teach_recording() -> None:
@@ -194,8 +194,10 @@ def teach_recording() -> None:
         if credential and _recordings:
             action = self._get_action()
             action = action[0] if isinstance(action, list) else action
-            for calls in _recordings:
-                calls.append((iam_action(credential.split(",")[0].split("/")[3], action), resource))
+            access_key, _, _, service = credential.split(",")[0].split("/")[:4]
+            for listens_for, calls in _recordings:
+                if listens_for in (None, access_key):
+                    calls.append((iam_action(service, action), resource))
         return authorize(self, iam_request_cls, resource)
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = record
@@ -203,14 +205,16 @@ def teach_recording() -> None:
 
 
 @contextmanager
-def recording() -> Iterator[list[tuple[str, str]]]:
-    """The (IAM action, resource) of every request the server receives inside the block."""
+def recording(access_key: str | None = None) -> Iterator[list[tuple[str, str]]]:
+    """The (IAM action, resource) of every request the server receives inside the block (only
+    those signed with `access_key`, when given: other clients may be at work meanwhile)."""
     calls: list[tuple[str, str]] = []
-    _recordings.append(calls)
+    entry = (access_key, calls)
+    _recordings.append(entry)
     try:
         yield calls
     finally:
-        _recordings.remove(calls)
+        _recordings.remove(entry)
 
 
 @contextmanager
