@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,15 @@ FIRST = "test_moto_deploy.py"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path.name != FIRST)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bindings_stay_out_of_the_test_process() -> Iterator[None]:
+    """Synthesis runs in a subprocess: a test that imports a module built on the provider
+    bindings costs ~1 GB and 10 s in every worker. Fails the session's last test if one did."""
+    yield
+    assert "cdktf_cdktf_provider_aws" not in sys.modules, (
+        "a test imported the provider bindings; import the plain-data module instead")
 
 
 @pytest.fixture(scope="session")
