@@ -40,6 +40,16 @@ def _environments_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _aws_command(commands, name: str, *, help: str, workspace_help: str) -> argparse.ArgumentParser:
+    """A command that calls AWS for one workspace: what _workspace_and_endpoint reads."""
+    command = commands.add_parser(name, help=help)
+    command.add_argument("--workspace", required=True, help=workspace_help)
+    command.add_argument("--endpoint-url", default=None, metavar="URL",
+                         help="a local AWS API on a loopback address (moto, LocalStack) instead of AWS")
+    _environments_option(command)
+    return command
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -71,22 +81,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="append workspace, tier, region, changed and deploy-directly here ($GITHUB_OUTPUT)")
     _environments_option(bump)
 
-    secret = commands.add_parser(
-        "set-secret", help="write one provided secret (e.g. openai_api_key) into SSM; the value comes from stdin",
+    secret = _aws_command(
+        commands, "set-secret", workspace_help="workspace whose secret parameter is written",
+        help="write one provided secret (e.g. openai_api_key) into SSM; the value comes from stdin",
     )
-    secret.add_argument("--workspace", required=True, help="workspace whose secret parameter is written")
     secret.add_argument("name", metavar="NAME", help="secret name, e.g. openai_api_key or redis_password")
-    secret.add_argument("--endpoint-url", default=None, metavar="URL",
-                        help="a local AWS API on a loopback address (moto, LocalStack) instead of AWS")
-    _environments_option(secret)
 
-    redis_auth = commands.add_parser(
-        "redis-auth", help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)",
-    )
-    redis_auth.add_argument("--workspace", required=True, help="workspace whose [redis] gets the token")
-    redis_auth.add_argument("--endpoint-url", default=None, metavar="URL",
-                            help="a local AWS API on a loopback address (moto), for tests")
-    _environments_option(redis_auth)
+    _aws_command(commands, "redis-auth", workspace_help="workspace whose [redis] gets the token",
+                 help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)")
 
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")

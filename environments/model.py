@@ -384,6 +384,11 @@ class Task(Strict):
         "model cache), serving the cloud providers' models.",
     )
 
+    @property
+    def pulls_model(self) -> bool:
+        """Whether the sidecar pulls its models at start into the shared EFS cache."""
+        return self.ollama is not None and self.ollama.model_delivery == "pull"
+
     def containers(self) -> dict[str, LiteLLMContainer | OllamaContainer]:
         """The task's containers by name, litellm first."""
         return {"litellm": self.litellm, **({"ollama": self.ollama} if self.ollama else {})}

@@ -38,7 +38,7 @@ class WorkspaceStack(ProjectStack):
         prefix = workspace.prefix
         aws = AwsContext(account_id=project.aws_account_id, region=settings.region)
         retention = settings.observability.log_retention_days
-        pull = settings.task.ollama is not None and settings.task.ollama.model_delivery == "pull"
+        pull = settings.task.pulls_model
 
         s3_backend(self, project=project, key=workspace.state_key, group=workspace.name)
         group = StackGroup(project=project, name=workspace.name)

@@ -24,6 +24,12 @@ SECRETS_STACKS = tuple(f"{name}-secrets" for name in SHIPPED_WORKSPACES)
 QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
 
+def containers_of(stack: dict) -> dict[str, dict]:
+    """The synthesized task definition's containers, by name."""
+    (definition,) = stack["resource"]["aws_ecs_task_definition"].values()
+    return {container["name"]: container for container in json.loads(definition["container_definitions"])}
+
+
 def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `python main.py ARGS` the way a user does."""

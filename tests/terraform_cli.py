@@ -67,6 +67,16 @@ def validation_copy(stack: dict) -> dict:
     return document
 
 
+def validate(stack: dict, directory: Path, cli_config: Path) -> dict:
+    """`terraform validate -json` of `stack` in `directory`, after an init that takes the provider
+    from the committed lock file, read-only (its package must match the recorded checksum)."""
+    (directory / "cdk.tf.json").write_text(json.dumps(validation_copy(stack)))
+    shutil.copy(LOCK_FILE, directory / ".terraform.lock.hcl")
+    init = run(["init", "-backend=false", "-input=false", "-lockfile=readonly"], cwd=directory, cli_config=cli_config)
+    assert init.returncode == 0, init.stdout + init.stderr
+    return json.loads(run(["validate", "-json"], cwd=directory, cli_config=cli_config).stdout)
+
+
 def run(args: list[str], *, cwd: Path, cli_config: Path, env: dict[str, str] | None = None,
         timeout: int = 600) -> subprocess.CompletedProcess:
     environment = {

@@ -14,7 +14,7 @@ import pytest
 
 from environments.loader import load_environments, workspace_files
 from tests import terraform_cli
-from tests.conftest import QUIET_NODE, ROOT
+from tests.conftest import QUIET_NODE, ROOT, containers_of
 
 EXAMPLES = ROOT / "examples"
 DIRECTORIES = sorted(path for path in EXAMPLES.iterdir() if (path / "project.toml").is_file())
@@ -46,24 +46,13 @@ def examples(tmp_path_factory) -> dict[str, dict[str, dict]]:
 @pytest.mark.terraform
 @pytest.mark.parametrize("example, stack", STACKS, ids=[f"{e}/{s}" for e, s in STACKS])
 def test_example_stack_passes_terraform_validate(example, stack, examples, terraform_env, tmp_path):
-    (tmp_path / "cdk.tf.json").write_text(json.dumps(terraform_cli.validation_copy(examples[example][stack])))
-    shutil.copy(terraform_cli.LOCK_FILE, tmp_path / ".terraform.lock.hcl")
-    config = terraform_env["cli_config"]
-    init = terraform_cli.run(["init", "-backend=false", "-input=false", "-lockfile=readonly"], cwd=tmp_path,
-                             cli_config=config)
-    assert init.returncode == 0, init.stdout + init.stderr
-    report = json.loads(terraform_cli.run(["validate", "-json"], cwd=tmp_path, cli_config=config).stdout)
+    report = terraform_cli.validate(examples[example][stack], tmp_path, terraform_env["cli_config"])
     assert report["valid"], json.dumps(report["diagnostics"], indent=2)
-
-
-def containers(stack: dict) -> list[dict]:
-    (definition,) = stack["resource"]["aws_ecs_task_definition"].values()
-    return json.loads(definition["container_definitions"])
 
 
 def test_001_is_a_bedrock_gateway_without_a_sidecar(examples):
     prod = examples["001-bedrock-gateway"]["prod"]
-    assert [container["name"] for container in containers(prod)] == ["litellm"]
+    assert list(containers_of(prod)) == ["litellm"]
     assert "aws_efs_file_system" not in prod["resource"]
     bedrock = next(json.loads(body["policy"]) for body in prod["resource"]["aws_iam_role_policy"].values()
                    if body["name"] == "bedrock")
@@ -86,7 +75,7 @@ def test_002_runs_two_to_six_tasks_on_shared_redis_in_three_zones(examples):
 def test_003_differs_between_dev_and_prod_as_documented(examples):
     dev, prod = examples["003-litellm-only"]["dev"], examples["003-litellm-only"]["prod"]
     for stack in (dev, prod):
-        assert [container["name"] for container in containers(stack)] == ["litellm"]
+        assert list(containers_of(stack)) == ["litellm"]
     assert "aws_lb_listener_rule" not in dev["resource"] and "aws_wafv2_web_acl" not in dev["resource"]
     assert "aws_elasticache_replication_group" not in dev["resource"], "one task needs no Redis"
     assert set(dev["resource"]["aws_lb_listener"]) == {"load_balancer_http_listener"}

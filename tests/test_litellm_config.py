@@ -15,7 +15,7 @@ from environments.loader import load_environments
 from environments.secret_inputs import container_secret_names
 from environments.startup import plan
 from modules.ecs_service.containers import ConfigObject, container_definitions
-from tests.conftest import ROOT, SHIPPED_WORKSPACES
+from tests.conftest import ROOT, SHIPPED_WORKSPACES, containers_of
 
 SECRET_KEYS = {"api_key", "master_key", "database_url", "password", "redis_password", "salt_key"}
 
@@ -90,8 +90,7 @@ def test_every_reference_is_set_on_the_container(name, stacks):
     """Each os.environ/ reference of the config is a variable of the synthesized litellm container;
     the secret ones arrive by reference (secrets), never as plain values."""
     loaded = workspace(name)
-    definitions = next(iter(stacks[name]["resource"]["aws_ecs_task_definition"].values()))
-    (container,) = [c for c in json.loads(definitions["container_definitions"]) if c["name"] == "litellm"]
+    container = containers_of(stacks[name])["litellm"]
     plain = {item["name"] for item in container["environment"]}
     secret = {item["name"] for item in container["secrets"]}
     referenced = referenced_environment(render(loaded))

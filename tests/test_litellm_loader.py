@@ -19,7 +19,7 @@ from environments.litellm_config import BATCH_WRITE_SECONDS, render
 from environments.model import PiiPattern
 from environments.secret_inputs import DATABASE_HOST, DATABASE_NAME, DATABASE_PASSWORD, DATABASE_USERNAME
 from tests import tools
-from tests.conftest import ROOT, SHIPPED_WORKSPACES
+from tests.conftest import ROOT, SHIPPED_WORKSPACES, containers_of
 from tests.test_litellm_config import workspace
 
 pytestmark = pytest.mark.tools
@@ -132,7 +132,5 @@ def test_litellm_command_line_knows_every_option_the_task_passes(stacks):
     known = set(re.findall(r"^\s+(?:-\w, )?(--[a-z_]+)\b", help_text, re.MULTILINE))
     assert {"--port", "--config"} <= known, help_text[:500]
     for name in SHIPPED_WORKSPACES:
-        definitions = next(iter(stacks[name]["resource"]["aws_ecs_task_definition"].values()))
-        (litellm,) = [c for c in json.loads(definitions["container_definitions"]) if c["name"] == "litellm"]
-        options = [part for part in litellm["command"] if part.startswith("--")]
+        options = [part for part in containers_of(stacks[name])["litellm"]["command"] if part.startswith("--")]
         assert options and set(options) <= known, (name, sorted(set(options) - known))

@@ -9,7 +9,7 @@ import pytest
 
 from environments.loader import load_environments
 from environments.secret_inputs import DATABASE_PASSWORD, PLACEHOLDER, container_secret_names, provided_secrets
-from tests.conftest import SECRETS_STACKS, SHARED_STACKS, SHIPPED_WORKSPACES, run_main
+from tests.conftest import SECRETS_STACKS, SHARED_STACKS, SHIPPED_WORKSPACES, containers_of, run_main
 
 SECRET_NAMES = re.compile(r"API_KEY|MASTER_KEY|SALT_KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL", re.IGNORECASE)
 
@@ -404,9 +404,7 @@ def test_managed_redis_follows_the_model(name, stacks):
     token = parameters["secrets_redis_password_parameter"]
     assert token["name"] == f"/litellm/{name}/cache/redis_password" and "value" not in token
     assert "redis_password" in stacks[f"{name}-secrets"]["ephemeral"]["aws_secretsmanager_random_password"]
-    definitions = next(iter(resources(stacks[name], "aws_ecs_task_definition").values()))
-    (litellm,) = [c for c in json.loads(definitions["container_definitions"]) if c["name"] == "litellm"]
-    environment = {item["name"]: item["value"] for item in litellm["environment"]}
+    environment = {item["name"]: item["value"] for item in containers_of(stacks[name])["litellm"]["environment"]}
     endpoint = "${aws_elasticache_replication_group.redis_replication_group.primary_endpoint_address}"
     assert environment["REDIS_HOST"] == endpoint
     assert (environment["REDIS_PORT"], environment["REDIS_SSL"]) == ("6379", "True")

@@ -133,7 +133,7 @@ class LiteLLMService(Construct):
         )
         volumes: list[EcsTaskDefinitionVolume] = []
         waits_for: list = [listener, capacity, roles.execution_policy, config_object]
-        if task.ollama is not None and task.ollama.model_delivery == "pull":
+        if task.pulls_model:
             assert model_cache_security_group_id is not None, "pull mode needs the model cache security group"
             volumes, mounts = self._model_cache(
                 prefix=prefix, subnet_ids=private_subnet_ids, security_group_id=model_cache_security_group_id,
