@@ -1,6 +1,7 @@
 """Run checkov on synthesized stacks and fail on any finding the allowlist does not explain.
 
-    python .ci/checkov_gate.py [--checkov PATH | --report FILE] [--allowlist FILE] [--save-report FILE] OUTDIR
+    python .ci/checkov_gate.py [--checkov PATH | --report FILE] [--allowlist FILE] [--save-report FILE]
+                               [--scope EXAMPLE] OUTDIR
 
 OUTDIR is a cdktf output directory (cdktf.out). checkov scans every stack with the
 terraform_json framework; each failed check is resolved to its full resource address (checkov
@@ -12,7 +13,11 @@ key, which no check looks at. A file checkov still cannot parse fails the gate.
 
 Exit 1 when a finding is not in the allowlist, when checkov could not parse a stack, when an
 allowlist entry no longer matches a finding (stale entries hide future regressions), or when an
-entry's reason is missing or shorter than 10 characters. Inline skip comments do not exist in
+entry's reason is missing or shorter than 10 characters.
+
+With --scope EXAMPLE (an examples/ directory's synthesized output), stacks are named
+EXAMPLE/<stack>: an allowlist entry lists them beside the shipped stacks it applies to, so one
+reason covers both, and neither run finds the other's entries stale. Inline skip comments do not exist in
 cdktf JSON; this file is the only place a finding can be accepted.
 """
 
@@ -64,7 +69,11 @@ def addresses_by_name(outdir: Path, stack: str) -> dict[str, str]:
     return names
 
 
-def findings(reports: list[dict], outdir: Path) -> set[Finding]:
+def scoped(stack: str, scope: str | None) -> str:
+    return f"{scope}/{stack}" if scope else stack
+
+
+def findings(reports: list[dict], outdir: Path, scope: str | None) -> set[Finding]:
     found: set[Finding] = set()
     for report in reports:
         for failed in report.get("results", {}).get("failed_checks", []):
@@ -73,7 +82,7 @@ def findings(reports: list[dict], outdir: Path) -> set[Finding]:
             address = addresses_by_name(outdir, stack).get(name)
             if address is None:
                 raise SystemExit(f"checkov reported {failed['resource']} in {stack}, which the stack does not define")
-            found.add((failed["check_id"], address, stack))
+            found.add((failed["check_id"], address, scoped(stack, scope)))
     return found
 
 
@@ -99,6 +108,7 @@ def main() -> int:
     source.add_argument("--report", type=Path, help="use an existing checkov JSON report instead of running it")
     parser.add_argument("--allowlist", type=Path, default=DEFAULT_ALLOWLIST)
     parser.add_argument("--save-report", type=Path, metavar="FILE", help="also write checkov's JSON report here")
+    parser.add_argument("--scope", metavar="EXAMPLE", help="OUTDIR is this example's: its stacks are EXAMPLE/<stack>")
     parser.add_argument("outdir", type=Path)
     args = parser.parse_args()
 
@@ -106,9 +116,9 @@ def main() -> int:
     reports = reports if isinstance(reports, list) else [reports]
     if args.save_report:
         args.save_report.write_text(json.dumps(reports))
-    found = findings(reports, args.outdir)
+    found = findings(reports, args.outdir, args.scope)
     accepted, problems = allowed(args.allowlist)
-    scanned = {path.parent.name for path in (args.outdir / "stacks").glob("*/cdk.tf.json")}
+    scanned = {scoped(path.parent.name, args.scope) for path in (args.outdir / "stacks").glob("*/cdk.tf.json")}
     new = sorted(found - accepted)
     stale = sorted(entry for entry in accepted - found if entry[2] in scanned)
     passed = sum(report.get("summary", {}).get("passed", 0) for report in reports)

@@ -69,6 +69,9 @@ VPC_PREFIX_LENGTH = (16, 28)
 
 # WAFv2 rate-based rule limit per evaluation window (requests per IP).
 WAF_RATE_LIMIT = (10, 2_000_000_000)
+# CloudFront's origin response timeout: 1-60 s by default, up to 180 s with a raised quota.
+CLOUDFRONT_READ_TIMEOUT = (1, 180)
+CLOUDFRONT_READ_TIMEOUT_DEFAULT_MAX = 60
 
 # RDS for PostgreSQL sets max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000). Memory
 # (GiB) of the instance classes whose max_connections the model derives; any other class needs

@@ -227,6 +227,23 @@ class Domain(Strict):
     )
 
 
+class Cdn(Strict):
+    """CloudFront in front of the load balancer, which then has no public address at all."""
+
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        default="PriceClass_100",
+        description="Edge locations served from: PriceClass_100 (North America, Europe), _200 (and most of Asia, "
+        "Middle East, Africa) or _All.",
+    )
+    origin_read_timeout_seconds: int = Field(
+        default=limits.CLOUDFRONT_READ_TIMEOUT_DEFAULT_MAX, ge=limits.CLOUDFRONT_READ_TIMEOUT[0],
+        le=limits.CLOUDFRONT_READ_TIMEOUT[1],
+        description="How long CloudFront waits for the first byte of a response, and then between chunks of a "
+        "stream. A request, retries included (litellm.request_timeout_seconds × (num_retries + 1)), must fit. "
+        "Above 60 s only after AWS raised the account's 'response timeout per origin' quota.",
+    )
+
+
 class Ingress(Strict):
     @property
     def https(self) -> bool:
@@ -270,12 +287,18 @@ class Ingress(Strict):
         description="Write ALB access logs to an S3 bucket of the workspace (SSE-S3: the ALB log "
         "delivery does not support KMS keys).",
     )
+    cdn: Cdn | None = Field(
+        default=None,
+        description="Serve through CloudFront: needs ingress.domain and ingress.waf. The load balancer becomes "
+        "internal (a CloudFront VPC origin reaches it, nothing else can), and the web ACL moves to the edge, "
+        "where it sees the callers' addresses: allowed_cidrs, admin_cidrs and geo_block are enforced there.",
+    )
     admin_cidrs: Annotated[list[Cidr], Distinct] | None = Field(
         default=None,
         description="IPv4 blocks allowed to reach LiteLLM's admin routes (/ui, /key/*, /user/*, /team/*, "
         "/model/*, /docs): listener rules answer 403 to anyone else. Absent: no restriction (not in "
         "production). Empty: admin routes are closed at the load balancer. At most 4 blocks (an ALB rule "
-        "holds 5 condition values, one of them a path).",
+        "holds 5 condition values, one of them a path); behind a CDN the edge web ACL checks them, any number.",
     )
 
 

@@ -139,6 +139,31 @@ def timeouts(workspace: Workspace) -> Iterator[Violation]:
                f"{limits.ALB_DEREGISTRATION_DELAY[1] // attempts} or lower num_retries")
 
 
+def cdn(workspace: Workspace) -> Iterator[Violation]:
+    settings = workspace.settings
+    edge = settings.ingress.cdn
+    if edge is None:
+        return
+    if settings.ingress.domain is None:
+        yield ("ingress.cdn", edge.model_dump(),
+               "CloudFront serves the workspace's own name with a certificate the stack issues in us-east-1, and "
+               "reaches the load balancer by that name over HTTPS; set ingress.domain (name and hosted zone)")
+    if not settings.ingress.waf:
+        yield ("ingress.waf", False,
+               "behind CloudFront only the edge sees the callers' addresses, so allowed_cidrs, admin_cidrs and the "
+               "rate limit are rules of a web ACL at the edge; set ingress.waf = true")
+    litellm = settings.litellm
+    budget = litellm.request_budget_seconds
+    if budget > edge.origin_read_timeout_seconds:
+        attempts = litellm.num_retries + 1
+        yield ("litellm.request_timeout_seconds", litellm.request_timeout_seconds,
+               f"a request may wait {budget} s for its first byte ({litellm.request_timeout_seconds} s × {attempts} "
+               f"attempts), but CloudFront answers 504 after ingress.cdn.origin_read_timeout_seconds = "
+               f"{edge.origin_read_timeout_seconds} s without one; lower it to "
+               f"{edge.origin_read_timeout_seconds // attempts}, lower num_retries, or raise the read timeout (up to "
+               f"{limits.CLOUDFRONT_READ_TIMEOUT[1]} s once AWS has raised the account's quota)")
+
+
 def ollama_memory(workspace: Workspace) -> Iterator[Violation]:
     ollama = workspace.settings.task.ollama
     if ollama is None:
@@ -305,7 +330,8 @@ def database_connections(workspace: Workspace) -> Iterator[Violation]:
 def admin_access(workspace: Workspace) -> Iterator[Violation]:
     settings = workspace.settings
     cidrs = settings.ingress.admin_cidrs
-    if cidrs is not None and len(cidrs) > MAX_ADMIN_CIDRS:
+    # Behind a CDN the edge web ACL holds them in an IP set: no rule-size limit.
+    if cidrs is not None and len(cidrs) > MAX_ADMIN_CIDRS and settings.ingress.cdn is None:
         yield ("ingress.admin_cidrs", cidrs,
                f"at most {MAX_ADMIN_CIDRS} blocks fit one load balancer rule beside a path; "
                "merge them into wider blocks or reach the admin routes through one VPN range")
@@ -359,8 +385,8 @@ def _ranges(values: frozenset[int]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    workspace_name, availability_zones, cidr_layout, ingress, timeouts, ollama_memory, task_size, task_counts, images,
-    startup_timing, serves_a_model, database, shared_state, database_connections, admin_access, production,
+    workspace_name, availability_zones, cidr_layout, ingress, cdn, timeouts, ollama_memory, task_size, task_counts,
+    images, startup_timing, serves_a_model, database, shared_state, database_connections, admin_access, production,
 )
 
 

@@ -20,10 +20,11 @@ class ProjectStack(TerraformStack):
         super().__init__(scope, id_)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
 
-    def aws_provider(self, *, project: Project, region: str, tags: dict[str, str]) -> AwsProvider:
+    def aws_provider(self, *, project: Project, region: str, tags: dict[str, str], alias: str | None = None
+                     ) -> AwsProvider:
         return AwsProvider(
-            self, "aws",
-            region=region,
+            self, f"aws_{alias}" if alias else "aws",
+            region=region, alias=alias,
             # A deploy with credentials of any other account fails before it changes anything.
             allowed_account_ids=[project.aws_account_id],
             default_tags=[AwsProviderDefaultTags(tags={

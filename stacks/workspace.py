@@ -12,9 +12,10 @@ from environments import litellm_config, rules
 from environments.secret_inputs import DATABASE_PASSWORD, generated_secrets, provided_secrets
 from environments.workspace import Workspace
 from modules.aws import AwsContext
+from modules.cdn.construct import EDGE_REGION, EdgeDistribution
 from modules.ci_access.policies import Arns, StackGroup
 from modules.database.construct import EXPORTED_LOGS, Database
-from modules.dns.construct import Certificate, alias_record
+from modules.dns.construct import Certificate, alias_records
 from modules.ecs_service.construct import LiteLLMService
 from modules.iam.bedrock import invoke_statements
 from modules.iam.boundary import RolePlacement
@@ -43,8 +44,9 @@ class WorkspaceStack(ProjectStack):
         s3_backend(self, project=project, key=workspace.state_key, group=workspace.name)
         group = StackGroup(project=project, name=workspace.name)
         placement = RolePlacement(path=group.role_path, permissions_boundary=Arns(project).boundary(group))
-        self.aws_provider(project=project, region=settings.region,
-                          tags={"Workspace": workspace.name, "Tier": settings.tier, **settings.tags})
+        tags = {"Workspace": workspace.name, "Tier": settings.tier, **settings.tags}
+        self.aws_provider(project=project, region=settings.region, tags=tags)
+        cdn = settings.ingress.cdn
 
         key = WorkspaceKey(
             self, "workspace_key", alias=prefix, aws=aws,
@@ -62,7 +64,7 @@ class WorkspaceStack(ProjectStack):
         )
         groups = SecurityGroups(
             self, "security_groups", prefix=prefix, vpc_id=network.vpc_id,
-            allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.https,
+            allowed_cidrs=settings.ingress.allowed_cidrs, https=settings.ingress.https, behind_cdn=cdn is not None,
             litellm_port=settings.task.litellm.port, database_port=settings.database.port, model_cache=pull,
             cache_port=settings.litellm.cache.port if settings.litellm.cache else None,
             vpc_cidr=settings.network.vpc_cidr,
@@ -96,14 +98,25 @@ class WorkspaceStack(ProjectStack):
         container_secrets[DATABASE_PASSWORD] = database.password_reference()
 
         domain = settings.ingress.domain
-        certificate_arn = Certificate(self, "dns", domain=domain).arn if domain else settings.ingress.certificate_arn
+        certificate = Certificate(self, "dns", domain=domain) if domain else None
         load_balancer = LoadBalancer(
             self, "load_balancer", prefix=prefix, settings=settings.ingress, aws=aws, vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            security_group_id=groups.alb, target_port=settings.task.litellm.port, certificate_arn=certificate_arn,
+            subnet_ids=network.private_subnet_ids if cdn else network.public_subnet_ids,
+            security_group_id=groups.alb, target_port=settings.task.litellm.port,
+            certificate_arn=certificate.arn if certificate else settings.ingress.certificate_arn,
             drain_seconds=settings.litellm.request_budget_seconds,
             waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention, kms_key_arn=key.arn,
         )
+        edge = None
+        if cdn is not None and domain is not None and certificate is not None:  # the model requires the domain
+            edge = EdgeDistribution(
+                self, "cdn", prefix=prefix, settings=settings.ingress, cdn=cdn, domain=domain,
+                account_id=project.aws_account_id,
+                provider=self.aws_provider(project=project, region=EDGE_REGION, tags=tags, alias="edge"),
+                load_balancer=load_balancer.alb, validation_record_fqdn=certificate.validation_record_fqdn,
+                waf_log_group_name=workspace.waf_log_group_name, log_retention_days=retention,
+                key_deletion_window_days=30 if workspace.is_production else 7,
+            )
         roles = TaskRoles(
             self, "iam", prefix=prefix, aws=aws, ssm_path=workspace.ssm_path, kms_key_arn=key.arn,
             secrets_key_alias=workspace.secrets_key_alias, database_secret_arn=database.password_secret_arn,
@@ -144,10 +157,17 @@ class WorkspaceStack(ProjectStack):
 
         scheme = "https" if load_balancer.https else "http"
         dns_name = load_balancer.alb.dns_name
-        if domain:
-            alias_record(self, "dns_alias_record", domain=domain, load_balancer=load_balancer.alb)
+        if domain and edge:
+            alias_records(self, "dns_alias_record", domain=domain, target_dns_name=edge.distribution.domain_name,
+                          target_zone_id=edge.distribution.hosted_zone_id, cdn=True)
+        elif domain:
+            alias_records(self, "dns_alias_record", domain=domain, target_dns_name=dns_name,
+                          target_zone_id=load_balancer.alb.zone_id, cdn=False)
         TerraformOutput(self, "url", value=f"{scheme}://{domain.name if domain else dns_name}",
                         description="LiteLLM endpoint")
+        if edge:
+            TerraformOutput(self, "cdn_domain_name", value=edge.distribution.domain_name,
+                            description="The CloudFront distribution's own name (the url's alias target)")
         TerraformOutput(self, "alb_dns_name", value=dns_name)
         TerraformOutput(self, "cluster_name", value=service.cluster_name)
         TerraformOutput(self, "service_name", value=service.service_name)

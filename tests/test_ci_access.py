@@ -12,6 +12,7 @@ import pytest
 from environments.loader import load_environments
 from modules.ci_access import policies
 from modules.ci_access.policies import Arns, StackGroup
+from tests.conftest import ROOT
 from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
 
 pytestmark = pytest.mark.tools
@@ -319,3 +320,40 @@ def test_task_role_invokes_exactly_the_listed_bedrock_models(stacks):
     decisions = decide(requests, ACCOUNT)
     wrong = [case[0] for case, decision in zip(cases, decisions, strict=True) if (decision == ALLOWED) != case[3]]
     assert not wrong, wrong
+
+
+EXAMPLE_WITH_CDN = load_environments(None, directory=ROOT / "examples" / "002-high-availability")
+
+
+def test_only_a_workspace_with_a_cdn_manages_cloudfront():
+    """The deploy role of a workspace behind CloudFront may create its distribution and CloudFront's VPC-origin
+    linked role; a workspace without a CDN (staging, same services otherwise) may do neither."""
+    edge_groups = {group.name: group for group in policies.stack_groups(EXAMPLE_WITH_CDN)}
+    edge = edge_groups["prod"]
+    assert edge.cdn and not GROUPS["staging"].cdn
+    edge_account = EXAMPLE_WITH_CDN.project.aws_account_id
+    identities = {
+        "prod": (("deploy", policies.deploy_policy(edge, [g for n, g in edge_groups.items() if n != "prod"])),),
+        "staging": deploy_identity("staging"),
+    }
+    linked_role = f"arn:aws:iam::{edge_account}:role/aws-service-role/{policies.VPC_ORIGIN_SERVICE}/x"
+    cases = [
+        (name, action, resource, context)
+        for name in ("prod", "staging")
+        for action, resource, context in (
+            ("cloudfront:CreateDistribution", "*", {"aws:RequestTag/Workspace": name, "aws:TagKeys": ["Workspace"]}),
+            ("cloudfront:UpdateDistribution", f"arn:aws:cloudfront::{edge_account}:distribution/EDFDVBD6EXAMPLE",
+             {"aws:ResourceTag/Workspace": name}),
+            ("cloudfront:CreateVpcOrigin", "*",
+             {"aws:RequestTag/Workspace": name, "aws:TagKeys": ["Workspace"]}),
+            ("iam:CreateServiceLinkedRole", linked_role, {"iam:AWSServiceName": policies.VPC_ORIGIN_SERVICE}),
+        )
+    ]
+    decisions = decide([
+        Request(principal=f"arn:aws:iam::{edge_account}:role/deployer", action=action, resource=resource,
+                identity=identities[name], context=context)
+        for name, action, resource, context in cases
+    ], edge_account)
+    allowed = {(name, action) for (name, action, _, _), decision in zip(cases, decisions, strict=True)
+               if decision == ALLOWED}
+    assert allowed == {(name, action) for name, action, _, _ in cases if name == "prod"}

@@ -71,6 +71,7 @@ DESIGN_DOC_VPC = both(  # the layout one design document shipped: a /20 with sub
 )
 
 # (case id, base workspace, edit, field named in the message, fragments the message must contain)
+CDN_NAME = setting("ingress.domain", {"name": "llm-dev.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"})
 BAD_CASES = [
     ("cidr-unparsable", "dev", setting("network.vpc_cidr", "10.0.0.0/33"), "network.vpc_cidr",
      ['"10.0.0.0/33"', "10.0.0.0/16"]),
@@ -245,6 +246,18 @@ BAD_CASES = [
      "task.litellm.memory", ["litellm (8192) = 8192 MiB exceed the task's 7168"]),
     ("prod-alarms-reach-nobody", "prod", remove("observability.alarm_email"), "observability.alarm_email",
      ["(not set)", "must reach someone"]),
+    # CloudFront in front (design 002): its own name, the web ACL at the edge, requests within its read timeout.
+    ("cdn-without-a-name", "prod", setting("ingress.cdn", {}), "ingress.cdn",
+     ["certificate the stack issues in us-east-1", "set ingress.domain"]),
+    ("cdn-without-waf", "dev", both(CDN_NAME, setting("ingress.cdn", {}), setting("ingress.waf", False)),
+     "ingress.waf", ["only the edge sees the callers' addresses", "set ingress.waf = true"]),
+    ("request-longer-than-cdn-read-timeout", "staging", setting("ingress.cdn", {}), "litellm.request_timeout_seconds",
+     ["= 120", "240 s for its first byte", "origin_read_timeout_seconds = 60", "lower it to 30",
+      "up to 180 s once AWS has raised the account's quota"]),
+    ("cdn-read-timeout-beyond-quota", "staging", setting("ingress.cdn", {"origin_read_timeout_seconds": 181}),
+     "ingress.cdn.origin_read_timeout_seconds", ["= 181", "less than or equal to 180"]),
+    ("cdn-price-class", "staging", setting("ingress.cdn", {"price_class": "PriceClass_300"}),
+     "ingress.cdn.price_class", ['"PriceClass_300"', "PriceClass_100"]),
 ]
 
 GOOD_CASES = [
@@ -294,6 +307,12 @@ GOOD_CASES = [
     ("prod-with-an-issued-certificate", "prod", both(
         remove("ingress.certificate_arn"),
         setting("ingress.domain", {"name": "llm.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"}))),
+    ("staging-behind-cloudfront", "staging", both(
+        setting("ingress.cdn", {"origin_read_timeout_seconds": 120}),
+        setting("litellm", {"request_timeout_seconds": 60, "num_retries": 1}))),
+    ("five-admin-blocks-fit-the-edge", "staging", both(
+        setting("ingress.cdn", {}), setting("litellm", {"request_timeout_seconds": 30}),
+        setting("ingress.admin_cidrs", ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", "10.5.0.0/16"]))),
     ("two-local-models-with-room-for-both", "dev", both(
         setting("task.ollama.additional_models", [{"name": "llama3.2:1b", "size_mb": 1321}]),
         setting("task.ollama.memory", 5632), setting("task.memory", 9216),

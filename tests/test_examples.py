@@ -9,17 +9,19 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import tomlkit
 
 from environments.loader import load_environments, workspace_files
-from tests import terraform_cli
+from tests import terraform_cli, tools
 from tests.conftest import QUIET_NODE, ROOT, containers_of
 
 EXAMPLES = ROOT / "examples"
 DIRECTORIES = sorted(path for path in EXAMPLES.iterdir() if (path / "project.toml").is_file())
 STACKS = [(directory.name, stack) for directory in DIRECTORIES for path in workspace_files(directory)
-          for stack in (path.stem, f"{path.stem}-secrets")]
+          for stack in (path.stem, f"{path.stem}-secrets")] + [("002-private-callers", "prod")]
 
 
 def test_one_example_per_design_document():
@@ -31,16 +33,48 @@ def test_example_is_valid(directory):
     assert load_environments(None, directory=directory).workspaces
 
 
+# Example 002 with its API open to one block and its admin routes to none: the edge's other two rules.
+PRIVATE_002 = "002-private-callers"
+
+
+def private_variant(target: Path) -> Path:
+    shutil.copytree(EXAMPLES / "002-high-availability", target)
+    document = tomlkit.parse((target / "prod.toml").read_text())
+    document["ingress"]["allowed_cidrs"] = ["203.0.113.0/24"]
+    document["ingress"]["admin_cidrs"] = []
+    (target / "prod.toml").write_text(tomlkit.dumps(document))
+    return target
+
+
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory) -> dict[str, dict[str, dict]]:
+def examples_outdir(tmp_path_factory) -> Path:
+    """Every example and the variant, synthesized into OUTDIR/<name> by one process."""
     outdir = tmp_path_factory.mktemp("examples")
+    directories = [*DIRECTORIES, private_variant(tmp_path_factory.mktemp("variants") / PRIVATE_002)]
     result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
-                             *map(str, DIRECTORIES)], capture_output=True, text=True, timeout=600,
+                             *map(str, directories)], capture_output=True, text=True, timeout=600,
                             env={**os.environ, **QUIET_NODE})
     assert result.returncode == 0, result.stdout + result.stderr
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def examples(examples_outdir) -> dict[str, dict[str, dict]]:
     return {directory.name: {stack.parent.name: json.loads(stack.read_text())
-                             for stack in (outdir / directory.name / "stacks").glob("*/cdk.tf.json")}
-            for directory in DIRECTORIES}
+                             for stack in (directory / "stacks").glob("*/cdk.tf.json")}
+            for directory in examples_outdir.iterdir()}
+
+
+@pytest.mark.tools
+def test_002_passes_the_checkov_gate(examples_outdir):
+    """The example with resources no shipped workspace has (CloudFront, the edge web ACL) goes through
+    the same gate and allowlist as the shipped stacks."""
+    example = "002-high-availability"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "checkov_gate.py"), "--checkov", str(tools.tool_executable("checkov")),
+         "--scope", example, str(examples_outdir / example)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 new, 0 stale" in result.stdout
 
 
 @pytest.mark.terraform
@@ -70,6 +104,89 @@ def test_002_runs_two_to_six_tasks_on_shared_redis_in_three_zones(examples):
     (group,) = prod["resource"]["aws_elasticache_replication_group"].values()
     assert group["num_cache_clusters"] == 3 and group["multi_az_enabled"] is True
     assert len(prod["resource"]["aws_nat_gateway"]) == 3
+
+
+def test_002_serves_through_cloudfront_with_an_internal_load_balancer(examples):
+    prod = examples["002-high-availability"]["prod"]
+    resources = prod["resource"]
+    ((alb_name, alb),) = resources["aws_lb"].items()
+    assert alb["internal"] is True and all("private_subnet" in subnet for subnet in alb["subnets"])
+    assert [body["port"] for body in resources["aws_lb_listener"].values()] == [443]
+    assert "aws_lb_listener_rule" not in resources and "aws_wafv2_web_acl_association" not in resources
+    # The load balancer admits CloudFront's origin-facing addresses on 443 and nothing else.
+    alb_group = "${aws_security_group.security_groups_alb_security_group.id}"
+    ingress = [rule for rule in resources["aws_vpc_security_group_ingress_rule"].values()
+               if rule["security_group_id"] == alb_group]
+    (prefix_list,) = prod["data"]["aws_ec2_managed_prefix_list"].values()
+    assert prefix_list["name"] == "com.amazonaws.global.cloudfront.origin-facing"
+    assert [(rule["from_port"], rule.get("cidr_ipv4"), rule["prefix_list_id"]) for rule in ingress] == \
+        [(443, None, "${data.aws_ec2_managed_prefix_list.security_groups_cloudfront_origin_facing.id}")]
+
+    # Everything of the CDN is in us-east-1, on a provider tagged like the workspace's.
+    main, edge = (next(p for p in prod["provider"]["aws"] if p.get("alias") == alias) for alias in (None, "edge"))
+    assert edge["region"] == "us-east-1" and edge["default_tags"] == main["default_tags"]
+    edge_resources = {f"{kind}.{name}": body for kind, by_name in resources.items() for name, body in by_name.items()
+                      if body["//"]["metadata"]["path"].startswith("prod/cdn/")}
+    assert {"aws_cloudfront_distribution.cdn_distribution", "aws_cloudfront_vpc_origin.cdn_vpc_origin",
+            "aws_wafv2_web_acl.cdn_web_acl", "aws_acm_certificate.cdn_certificate",
+            "aws_cloudwatch_log_group.cdn_waf_log_group", "aws_kms_key.cdn_key_key"} <= set(edge_resources)
+    assert {body.get("provider") for body in edge_resources.values()} == {"aws.edge"}
+    assert not [body for kind, by_name in resources.items() for name, body in by_name.items()
+                if body.get("provider") and f"{kind}.{name}" not in edge_resources]
+
+    (distribution,) = resources["aws_cloudfront_distribution"].values()
+    (origin,) = distribution["origin"]
+    assert origin["domain_name"] == f"${{aws_lb.{alb_name}.dns_name}}" and "custom_header" not in origin
+    assert origin["vpc_origin_config"]["origin_read_timeout"] == 60
+    (vpc_origin,) = resources["aws_cloudfront_vpc_origin"].values()
+    assert vpc_origin["vpc_origin_endpoint_config"][0]["origin_protocol_policy"] == "https-only"
+    behaviour = distribution["default_cache_behavior"]
+    policies = prod["data"]
+    assert behaviour["cache_policy_id"] == "${data.aws_cloudfront_cache_policy.cdn_caching_disabled.id}"
+    assert policies["aws_cloudfront_cache_policy"]["cdn_caching_disabled"]["name"] == "Managed-CachingDisabled"
+    assert policies["aws_cloudfront_origin_request_policy"]["cdn_all_viewer"]["name"] == "Managed-AllViewer"
+    assert behaviour["viewer_protocol_policy"] == "https-only" and "POST" in behaviour["allowed_methods"]
+    assert distribution["web_acl_id"] == "${aws_wafv2_web_acl.cdn_web_acl.arn}"
+    assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert distribution["aliases"] == ["llm.example.com"]
+
+    # The edge certificate is validated by the record the regional one created (ACM uses one per name).
+    assert resources["aws_acm_certificate_validation"]["cdn_certificate_validation"]["validation_record_fqdns"] == \
+        ["${aws_route53_record.dns_validation_record.fqdn}"]
+    aliases = [record for record in resources["aws_route53_record"].values() if "alias" in record]
+    assert sorted(record["type"] for record in aliases) == ["A", "AAAA"]
+    assert {record["alias"][0]["name"] if isinstance(record["alias"], list) else record["alias"]["name"]
+            for record in aliases} == {"${aws_cloudfront_distribution.cdn_distribution.domain_name}"}
+
+    (acl,) = resources["aws_wafv2_web_acl"].values()
+    assert acl["scope"] == "CLOUDFRONT"
+    # Admin routes answer the VPN's block only; everyone else is blocked at the edge.
+    (admin,) = [rule for rule in acl["rule"] if rule["name"] == "admin-routes-from-admin-cidrs"]
+    admin_paths, not_an_admin = admin["statement"]["and_statement"]["statement"]
+    assert {"/ui", "/key/", "/docs"} <= admin_path_strings(admin_paths)
+    (admin_set,) = resources["aws_wafv2_ip_set"].values()
+    assert admin_set["addresses"] == ["198.51.100.0/24"] and admin_set["scope"] == "CLOUDFRONT"
+    assert not_an_admin["not_statement"]["statement"][0]["ip_set_reference_statement"]["arn"] == \
+        "${aws_wafv2_ip_set.cdn_admin_callers.arn}"
+    assert "allowed-callers-only" not in {rule["name"] for rule in acl["rule"]}  # allowed_cidrs = 0.0.0.0/0
+
+
+def admin_path_strings(statement: dict) -> set[str]:
+    return {match["byte_match_statement"]["search_string"] for match in statement["or_statement"]["statement"]}
+
+
+def test_002_variant_admits_its_callers_only_and_closes_the_admin_routes(examples):
+    (acl,) = examples[PRIVATE_002]["prod"]["resource"]["aws_wafv2_web_acl"].values()
+    rules = {rule["name"]: rule for rule in acl["rule"]}
+    allowed = rules["allowed-callers-only"]
+    assert allowed["action"] == {"block": {}}
+    assert allowed["priority"] < rules["AWSManagedRulesCommonRuleSet"]["priority"]
+    assert allowed["statement"]["not_statement"]["statement"][0]["ip_set_reference_statement"]["arn"] == \
+        "${aws_wafv2_ip_set.cdn_allowed_callers.arn}"
+    (ip_set,) = examples[PRIVATE_002]["prod"]["resource"]["aws_wafv2_ip_set"].values()
+    assert ip_set["addresses"] == ["203.0.113.0/24"]
+    assert {"/ui", "/key/", "/model/", "/openapi.json"} <= admin_path_strings(
+        rules["admin-routes-from-admin-cidrs"]["statement"])  # admin_cidrs = []: closed to everyone
 
 
 def test_003_differs_between_dev_and_prod_as_documented(examples):

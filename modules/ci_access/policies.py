@@ -50,6 +50,8 @@ WORKSPACE_SERVICES = (
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                         "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com",
                         "elasticache.amazonaws.com")
+# CloudFront's VPC origins reach a private load balancer through this service's linked role.
+VPC_ORIGIN_SERVICE = "vpcorigin.cloudfront.amazonaws.com"
 # The only AWS managed policy a workspace attaches to its own roles (RDS enhanced monitoring).
 ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
 # Buckets a workspace creates, by name prefix after "<project>-<workspace>-" (bucket_prefix).
@@ -74,6 +76,8 @@ class StackGroup:
     name: str
     domain: Domain | None = None
     """The workspace's own DNS name: its deploy role may write that name's records, nothing else in the zone."""
+    cdn: bool = False
+    """Whether the workspace serves through CloudFront: only then may its deploy role manage CloudFront."""
 
     @property
     def is_workspace(self) -> bool:
@@ -116,10 +120,11 @@ class StackGroup:
 
 def stack_groups(environments: Environments) -> list[StackGroup]:
     """Every stack group of the project: `shared`, then each workspace of the directory (with its
-    DNS name, if any), whichever workspaces were selected."""
+    DNS name and CDN, if any), whichever workspaces were selected."""
     every = environments.everything()
     return [StackGroup(project=every.project, name=SHARED),
-            *(StackGroup(project=every.project, name=workspace.name, domain=workspace.settings.ingress.domain)
+            *(StackGroup(project=every.project, name=workspace.name, domain=workspace.settings.ingress.domain,
+                         cdn=workspace.settings.ingress.cdn is not None)
               for workspace in every.workspaces)]
 
 
@@ -253,6 +258,7 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
             statement("Allow", [f"{service}:*" for service in WORKSPACE_SERVICES], sid="WorkspaceServices"),
             *_role_management(group, arns),
             *_dns_records(group, arns),
+            *_edge(group),
         ]
     else:
         services = [
@@ -278,6 +284,14 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                            "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
                            "sts:AssumeRole"], sid="NoEscalation"),
     )
+
+
+def _edge(group: StackGroup) -> list[Statement]:
+    """CloudFront (distribution, VPC origin) for a workspace that has a CDN; its ACM certificate, web ACL
+    and logs in us-east-1 are services the workspace has anyway."""
+    if not group.cdn:
+        return []
+    return [statement("Allow", ["cloudfront:*"], sid="EdgeDistribution")]
 
 
 def _dns_records(group: StackGroup, arns: Arns) -> list[Statement]:
@@ -322,7 +336,8 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   resources=attachable),
         statement("Allow", ["iam:CreateServiceLinkedRole"], sid="ServiceLinkedRoles",
                   resources=f"{arns.iam}:role/aws-service-role/*",
-                  condition={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}}),
+                  condition={"StringEquals": {"iam:AWSServiceName": [
+                      *SERVICE_LINKED_ROLES, *([VPC_ORIGIN_SERVICE] if group.cdn else [])]}}),
     ]
 
 

@@ -1,4 +1,8 @@
-"""The load balancer in front of LiteLLM, and the web ACL that guards it."""
+"""The load balancer in front of LiteLLM, and the web ACL that guards it (unless a CDN's does).
+
+Behind CloudFront (ingress.cdn) the load balancer is internal: only the distribution's VPC origin
+reaches it, on 443; the edge enforces the admin routes and the web ACL (modules/cdn).
+"""
 
 from __future__ import annotations
 
@@ -18,69 +22,18 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionSourceIp,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.wafv2_web_acl import (
-    Wafv2WebAcl,
-    Wafv2WebAclDefaultAction,
-    Wafv2WebAclDefaultActionAllow,
-    Wafv2WebAclRule,
-    Wafv2WebAclRuleAction,
-    Wafv2WebAclRuleActionBlock,
-    Wafv2WebAclRuleOverrideAction,
-    Wafv2WebAclRuleOverrideActionNone,
-    Wafv2WebAclRuleVisibilityConfig,
-    Wafv2WebAclVisibilityConfig,
-)
-from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
-    Wafv2WebAclLoggingConfiguration,
-    Wafv2WebAclLoggingConfigurationRedactedFields,
-    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
-)
 from constructs import Construct
 
 from environments.model import Ingress
 from modules.aws import AwsContext
 from modules.load_balancer.admin import ADMIN_RULES_FIRST_PRIORITY, admin_rule_paths
-from modules.observability.log_group import encrypted_log_group, log_delivery_policy
 from modules.storage.construct import SecureBucket
+from modules.waf.construct import web_acl
 
 # The LiteLLM liveness route: answers without a key and without calling any model
 # (/health needs the master key and calls every configured model).
 HEALTH_CHECK_PATH = "/health/liveliness"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-
-# Headers LiteLLM accepts a key in (OpenAI, Azure, Anthropic styles and its own): never logged.
-REDACTED_HEADERS = ("authorization", "api-key", "x-api-key", "x-litellm-api-key")
-
-# (priority, AWS managed rule group, rules switched to count-only with the reason)
-MANAGED_RULE_GROUPS: tuple[tuple[int, str, dict[str, str]], ...] = (
-    (10, "AWSManagedRulesAmazonIpReputationList", {}),
-    (15, "AWSManagedRulesAnonymousIpList", {
-        # API clients run on cloud servers; Tor, VPN and proxy anonymizers stay blocked.
-        "HostingProviderIPList": "callers of an LLM API are mostly servers in cloud providers",
-    }),
-    (20, "AWSManagedRulesCommonRuleSet", {
-        # Prompts are often larger than the 8 KB body limit of this rule.
-        "SizeRestrictions_BODY": "LLM prompts routinely exceed 8 KB",
-        # The body of an LLM request is a prompt, and prompts hold code, HTML, file paths and URLs:
-        # these rules block ordinary requests ("fix this <script>", "read ../config", "summarise
-        # http://..."). Counted, so their matches stay visible in the WAF logs and metrics. The proxy
-        # renders nothing and fetches no URL from a prompt, which is what these rules protect.
-        "CrossSiteScripting_BODY": "prompts contain HTML and JavaScript",
-        "GenericLFI_BODY": "prompts contain file paths",
-        "GenericRFI_BODY": "prompts contain URLs",
-        "EC2MetaDataSSRF_BODY": "prompts contain URLs and IP addresses, the metadata address included",
-    }),
-    (30, "AWSManagedRulesKnownBadInputsRuleSet", {}),
-)
-RATE_LIMIT_PRIORITY = 40
-GEO_BLOCK_PRIORITY = 50
-
-
-def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
-    return Wafv2WebAclRuleVisibilityConfig(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-    )
 
 
 class LoadBalancer(Construct):
@@ -93,7 +46,7 @@ class LoadBalancer(Construct):
         settings: Ingress,
         aws: AwsContext,
         vpc_id: str,
-        public_subnet_ids: list[str],
+        subnet_ids: list[str],
         security_group_id: str,
         target_port: int,
         certificate_arn: str | None,
@@ -103,6 +56,7 @@ class LoadBalancer(Construct):
         kms_key_arn: str,
     ) -> None:
         super().__init__(scope, id_)
+        behind_cdn = settings.cdn is not None
         access_logs = None
         if settings.access_logs:
             access_logs = LbAccessLogs(
@@ -110,8 +64,8 @@ class LoadBalancer(Construct):
                 prefix="alb", enabled=True,
             )
         self.alb = Lb(
-            self, "alb", name=prefix, internal=False, load_balancer_type="application",
-            security_groups=[security_group_id], subnets=public_subnet_ids,
+            self, "alb", name=prefix, internal=behind_cdn, load_balancer_type="application",
+            security_groups=[security_group_id], subnets=subnet_ids,
             drop_invalid_header_fields=True, idle_timeout=settings.idle_timeout_seconds,
             enable_deletion_protection=settings.deletion_protection, desync_mitigation_mode="defensive",
             access_logs=access_logs,
@@ -136,13 +90,15 @@ class LoadBalancer(Construct):
                 self, "https_listener", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS",
                 ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_action=[forward],
             )
-            LbListener(
-                self, "http_redirect_listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
-                default_action=[LbListenerDefaultAction(
-                    type="redirect",
-                    redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS", status_code="HTTP_301"),
-                )],
-            )
+            if not behind_cdn:  # CloudFront speaks HTTPS to its origin, nothing else reaches it
+                LbListener(
+                    self, "http_redirect_listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
+                    default_action=[LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS",
+                                                                 status_code="HTTP_301"),
+                    )],
+                )
         else:
             self.https = False
             main_listener = LbListener(
@@ -151,11 +107,16 @@ class LoadBalancer(Construct):
             )
         # The ECS service can only attach to a target group that a listener already uses.
         self.listener = main_listener
-        if settings.admin_cidrs is not None:
+        # Behind a CDN every request comes from CloudFront's addresses: the edge checks the callers instead.
+        if settings.admin_cidrs is not None and not behind_cdn:
             self._admin_rules(main_listener, settings.admin_cidrs)
         self.web_acl = None
-        if settings.waf:
-            self.web_acl = self._web_acl(prefix, aws, settings, waf_log_group_name, log_retention_days, kms_key_arn)
+        if settings.waf and not behind_cdn:
+            self.web_acl = web_acl(
+                self, prefix=prefix, settings=settings, aws=aws, waf_scope="REGIONAL",
+                log_group_name=waf_log_group_name, retention_days=log_retention_days, kms_key_arn=kms_key_arn,
+                protected_arn=self.alb.arn,
+            )
 
     def _admin_rules(self, listener: LbListener, admin_cidrs: list[str]) -> None:
         """Admin routes: forwarded from the admin blocks, 403 for everyone else (ALB conditions cannot
@@ -198,60 +159,3 @@ class LoadBalancer(Construct):
             }],
         )
         return bucket.bucket.id
-
-    def _web_acl(self, prefix: str, aws: AwsContext, settings: Ingress, log_group_name: str,
-                 retention_days: int, kms_key_arn: str) -> Wafv2WebAcl:
-        rules = [
-            Wafv2WebAclRule(
-                name=group, priority=priority,
-                override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
-                statement={"managed_rule_group_statement": {
-                    "name": group, "vendor_name": "AWS",
-                    "rule_action_override": [
-                        {"name": rule, "action_to_use": {"count": {}}} for rule in sorted(count_only)
-                    ],
-                }},
-                visibility_config=_visibility(group),
-            )
-            for priority, group, count_only in MANAGED_RULE_GROUPS
-        ]
-        rules.append(Wafv2WebAclRule(
-            name="rate-limit-per-ip", priority=RATE_LIMIT_PRIORITY,
-            action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-            statement={"rate_based_statement": {
-                "limit": settings.waf_rate_limit, "aggregate_key_type": "IP", "evaluation_window_sec": 300,
-            }},
-            visibility_config=_visibility("rate-limit-per-ip"),
-        ))
-        if settings.geo_block:
-            rules.append(Wafv2WebAclRule(
-                name="geo-block", priority=GEO_BLOCK_PRIORITY,
-                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                statement={"geo_match_statement": {"country_codes": list(settings.geo_block)}},
-                visibility_config=_visibility("geo-block"),
-            ))
-        acl = Wafv2WebAcl(
-            self, "web_acl", name=prefix, scope="REGIONAL",
-            description=f"{prefix}: managed rule groups and a per-IP rate limit",
-            default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, metric_name=prefix, sampled_requests_enabled=True
-            ),
-            rule=rules,
-        )
-        Wafv2WebAclAssociation(self, "web_acl_association", resource_arn=self.alb.arn, web_acl_arn=acl.arn)
-        group = encrypted_log_group(self, "waf_log_group", name=log_group_name, retention_days=retention_days,
-                                    kms_key_arn=kms_key_arn)
-        log_policy = log_delivery_policy(self, "waf_log_delivery_policy", name=f"{prefix}-waf-log-delivery",
-                                         sid="WafLogDelivery", log_group_arns=[group.arn], aws=aws)
-        Wafv2WebAclLoggingConfiguration(
-            self, "web_acl_logging", resource_arn=acl.arn, log_destination_configs=[group.arn],
-            redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(
-                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
-                )
-                for header in REDACTED_HEADERS
-            ],
-            depends_on=[log_policy],
-        )
-        return acl

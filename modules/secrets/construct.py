@@ -32,12 +32,13 @@ class WorkspaceKey(Construct):
         aws: AwsContext,
         log_group_patterns: list[str],
         deletion_window_days: int,
+        purpose: str = "logs, database, file system, config and alarms",
     ) -> None:
         super().__init__(scope, id_)
         log_group_arns = [aws.arn("logs", f"log-group:{pattern}") for pattern in log_group_patterns]
         self.key = KmsKey(
             self, "key",
-            description=f"{alias}: logs, database, file system, config and alarms",
+            description=f"{alias}: {purpose}",
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policies.document(

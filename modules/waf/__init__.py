@@ -1,0 +1,1 @@
+"""The web ACL, at the load balancer or at the edge."""
