@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
+from environments import retirements
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
 from environments.workspace import Workspace
@@ -116,6 +118,14 @@ def command_validate(args: argparse.Namespace) -> int:
     if environments is None:
         return EXIT_INVALID
     print(f"valid: {', '.join(environments.names())}")
+    for workspace in environments.workspaces:
+        providers = workspace.settings.providers
+        for provider in ("openai", "anthropic"):
+            listed = getattr(providers, provider)
+            for model, shutdown, source in retirements.upcoming(provider, listed.models if listed else [],
+                                                                date.today()):
+                print(f"note: {workspace.name}: providers.{provider} model {model} shuts down on "
+                      f"{shutdown.isoformat()} ({source}); validation refuses it from that day")
     return 0
 
 

@@ -67,6 +67,12 @@ RDS_GP3_STORAGE_GIB = (20, 65536)
 # AWS VPC and subnet CIDR sizes: prefix lengths /16 to /28.
 VPC_PREFIX_LENGTH = (16, 28)
 
+# Tags, as every tagging API here documents them (botocore: ecs, elbv2, wafv2, cloudfront, ssm, logs):
+# letters, separators and numbers of any script, and this punctuation.
+TAG_KEY_LENGTH = (1, 128)
+TAG_VALUE_MAX_LENGTH = 256
+TAG_PUNCTUATION = "_.:/=+-@"
+
 # WAFv2 rate-based rule limit per evaluation window (requests per IP).
 WAF_RATE_LIMIT = (10, 2_000_000_000)
 # CloudFront's origin response timeout: 1-60 s by default, up to 180 s with a raised quota.

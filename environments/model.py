@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import typing
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -80,10 +81,35 @@ def _port(port: int) -> int:
     return port
 
 
+def _tag_characters(text: str) -> bool:
+    """AWS's tag alphabet ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@] in the services' API models)."""
+    return all(unicodedata.category(character)[0] in "LZN" or character in limits.TAG_PUNCTUATION
+               for character in text)
+
+
 def _tag_key(key: str) -> str:
-    if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-        raise ValueError("is not a usable tag key; use 1-128 characters not starting with 'aws:'")
+    low, high = limits.TAG_KEY_LENGTH
+    if not low <= len(key) <= high or key.lower().startswith("aws:") or not _tag_characters(key):
+        raise ValueError(f"is not a usable tag key; use {low}-{high} letters, digits, spaces or "
+                         f"{' '.join(limits.TAG_PUNCTUATION)}, not starting with 'aws:'")
     return key
+
+
+def _tag_value(value: str) -> str:
+    if len(value) > limits.TAG_VALUE_MAX_LENGTH or not _tag_characters(value):
+        raise ValueError(f"is not a usable tag value; use at most {limits.TAG_VALUE_MAX_LENGTH} letters, digits, "
+                         f"spaces or {' '.join(limits.TAG_PUNCTUATION)}")
+    return value
+
+
+def _image_repository(text: str) -> str:
+    try:
+        reference = parse_image(text)
+    except ImageReferenceError as error:
+        raise ValueError(str(error)) from None
+    if reference.tag or reference.digest:
+        raise ValueError(f"names an image, not a repository; write {reference.repository}")
+    return text
 
 
 def _distinct(values: list) -> list:
@@ -105,7 +131,7 @@ Region = Annotated[str, AfterValidator(_region)]
 Port = Annotated[int, AfterValidator(_port)]
 LogRetention = Annotated[int, AfterValidator(_log_retention)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
-TagValue = Annotated[str, Field(max_length=256)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
 Name = Annotated[str, AfterValidator(_name)]
 NonNegative = Annotated[int, Field(ge=0)]
 # A list whose entries must differ (each becomes a resource, a rule value or a model name).
@@ -168,7 +194,7 @@ class Project(Strict):
     region: Region = Field(
         description="Region of the shared resources: state bucket, lock table, ECR repositories."
     )
-    allowed_image_repositories: Annotated[list[str], Distinct] = Field(
+    allowed_image_repositories: Annotated[list[Annotated[str, AfterValidator(_image_repository)]], Distinct] = Field(
         min_length=1,
         description="Image repositories (registry included) that task images may come from. "
         "`bump-image` and the workspace files accept images from these repositories only.",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator
+from datetime import date
 from itertools import combinations
 
-from environments import limits, startup
+from environments import limits, retirements, startup
 from environments.images import parse_image
 from environments.model import NAME_PATTERN
 from environments.model import Database as DatabaseSettings
@@ -359,6 +360,19 @@ def serves_a_model(workspace: Workspace) -> Iterator[Violation]:
                "[task.ollama] table or a [providers.*] table")
 
 
+def models_in_service(workspace: Workspace) -> Iterator[Violation]:
+    providers = workspace.settings.providers
+    today = date.today()
+    for provider in ("openai", "anthropic"):
+        listed = getattr(providers, provider)
+        for index, model in enumerate(listed.models if listed else []):
+            shutdown = retirements.shutdown_of(provider, model)
+            if shutdown is not None and shutdown[0] <= today:
+                yield (f"providers.{provider}.models[{index}]", model,
+                       f"was shut down by the provider on {shutdown[0].isoformat()} ({shutdown[1]}); every request "
+                       "to it would fail: choose a model the page lists as a replacement")
+
+
 def production(workspace: Workspace) -> Iterator[Violation]:
     if not workspace.is_production:
         return
@@ -386,7 +400,8 @@ def _ranges(values: frozenset[int]) -> str:
 
 RULES: tuple[Rule, ...] = (
     workspace_name, availability_zones, cidr_layout, ingress, cdn, timeouts, ollama_memory, task_size, task_counts,
-    images, startup_timing, serves_a_model, database, shared_state, database_connections, admin_access, production,
+    images, startup_timing, serves_a_model, database, shared_state, database_connections, admin_access,
+    models_in_service, production,
 )
 
 

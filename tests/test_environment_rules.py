@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 import tomlkit
 
+from environments import retirements
 from environments.loader import load_environments
 from environments.problems import InvalidEnvironment
 from tests.conftest import ENVIRONMENTS, SHIPPED_WORKSPACES
@@ -246,6 +248,11 @@ BAD_CASES = [
      "task.litellm.memory", ["litellm (8192) = 8192 MiB exceed the task's 7168"]),
     ("prod-alarms-reach-nobody", "prod", remove("observability.alarm_email"), "observability.alarm_email",
      ["(not set)", "must reach someone"]),
+    ("model-shut-down", "prod", setting("providers.openai.models", ["gpt-4o-mini", "gpt-4-turbo"]),
+     "providers.openai.models[1]", ['"gpt-4-turbo"', "shut down by the provider on 2026-10-23",
+                                    "developers.openai.com/api/docs/deprecations"]),
+    ("anthropic-model-shut-down", "staging", setting("providers.anthropic.models", ["claude-3-5-sonnet-20241022"]),
+     "providers.anthropic.models[0]", ["2025-10-28"]),
     # CloudFront in front (design 002): its own name, the web ACL at the edge, requests within its read timeout.
     ("cdn-without-a-name", "prod", setting("ingress.cdn", {}), "ingress.cdn",
      ["certificate the stack issues in us-east-1", "set ingress.domain"]),
@@ -374,6 +381,32 @@ def test_toml_syntax_error_names_file_and_line(tmp_path):
     assert "dev.toml" in str(error.value) and "not valid TOML" in str(error.value) and "line" in str(error.value)
 
 
+@pytest.mark.parametrize("original, replacement, fragment", [
+    ('"ghcr.io/berriai/litellm",', '"ghcr.io/berriai/litellm:main-stable",',
+     "names an image, not a repository; write ghcr.io/berriai/litellm"),
+    ('"ghcr.io/berriai/litellm",', '"ghcr.io/Berri AI",', "allowed_image_repositories[0]"),
+    ('Owner = "platform-team"', '"cost;center" = "platform-team"', "is not a usable tag key"),
+    ('Owner = "platform-team"', 'Owner = "team <platform>"', "is not a usable tag value"),
+])
+def test_project_file_format_rules(original, replacement, fragment, tmp_path):
+    """Values AWS or the image parser would reject later are refused in project.toml, naming the field."""
+    text = (ENVIRONMENTS / "project.toml").read_text()
+    assert original in text
+    (tmp_path / "project.toml").write_text(text.replace(original, replacement, 1))
+    shutil.copy(ENVIRONMENTS / "dev.toml", tmp_path / "dev.toml")
+    with pytest.raises(InvalidEnvironment) as error:
+        load_environments(directory=tmp_path)
+    assert "project.toml" in str(error.value) and fragment in str(error.value), str(error.value)
+
+
+def test_tags_of_any_script_are_accepted(tmp_path):
+    text = (ENVIRONMENTS / "project.toml").read_text().replace(
+        'Owner = "platform-team"', '"Kostenstelle" = "Plattform Ä-42 @München"', 1)
+    (tmp_path / "project.toml").write_text(text)
+    shutil.copy(ENVIRONMENTS / "dev.toml", tmp_path / "dev.toml")
+    assert load_environments(directory=tmp_path).project.tags["Kostenstelle"] == "Plattform Ä-42 @München"
+
+
 def test_project_file_is_validated(tmp_path):
     project = (ENVIRONMENTS / "project.toml").read_text().replace('"123456789012"', '"12345"', 1)
     (tmp_path / "project.toml").write_text(project)
@@ -405,3 +438,13 @@ def test_every_pattern_in_the_model_is_anchored():
     found = patterns(WorkspaceSettings.model_json_schema()) + patterns(Project.model_json_schema())
     assert len(found) >= 15
     assert [p for p in found if not (p.startswith("^") and p.endswith("$"))] == []
+
+
+@pytest.mark.parametrize("today, expected", [
+    (date(2026, 10, 15), []),                          # 91 days ahead: no notice yet
+    (date(2026, 10, 16), ["gpt-4o"]),                  # 90 days ahead
+    (date(2027, 1, 13), ["gpt-4o"]),
+    (date(2027, 1, 14), []),                           # shut down: the rule refuses it instead
+])
+def test_validate_gives_notice_of_a_shutdown_within_90_days(today, expected):
+    assert [model for model, _, _ in retirements.upcoming("openai", ["gpt-4o", "gpt-5.1"], today)] == expected

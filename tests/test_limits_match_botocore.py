@@ -76,3 +76,19 @@ def test_load_balancer_timing_bounds(shape, attribute, bounds):
     described = described[described.index(attribute):]
     low, high = map(int, re.search(r"range is (\d+)-(\d+) seconds", described).groups())
     assert (low, high) == bounds, described[:200]
+
+
+@pytest.mark.parametrize("service, key_shape, value_shape", [
+    ("ecs", "TagKey", "TagValue"), ("elbv2", "TagKey", "TagValue"), ("wafv2", "TagKey", "TagValue"),
+    ("cloudfront", "TagKey", "TagValue"), ("ssm", "TagKey", "TagValue"), ("logs", "TagKey", "TagValue"),
+])
+def test_tag_alphabet_and_lengths(service, key_shape, value_shape):
+    """The tag rules of the model (letters, separators, numbers and limits.TAG_PUNCTUATION) are
+    every tagging API's the stacks call."""
+    model = botocore.session.get_session().get_service_model(service)
+    key, value = model.shape_for(key_shape).metadata, model.shape_for(value_shape).metadata
+    alphabet = r"[\p{L}\p{Z}\p{N}" + limits.TAG_PUNCTUATION.replace("-", r"\-") + "]"
+    for shape in (key, value):
+        assert re.fullmatch(r"\^?\(" + re.escape(alphabet) + r"[*+]\)\$?", shape["pattern"]), shape["pattern"]
+    assert (key["min"], key["max"]) == limits.TAG_KEY_LENGTH
+    assert value["max"] == limits.TAG_VALUE_MAX_LENGTH
