@@ -25,7 +25,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from environments import retirements
+from environments import plan_review, retirements
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
 from environments.workspace import Workspace
@@ -95,6 +95,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
     _environments_option(render)
+
+    report = commands.add_parser(
+        "plan-report", help="summarize `terraform show -json` plans as Markdown; --guard fails on destroyed state",
+    )
+    plan_review.add_arguments(report)
 
     args = parser.parse_args(argv or ["synth"])
     if args.command is None:  # only options were given: they belong to the default command
@@ -239,7 +244,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
                 "set-secret": command_set_secret, "redis-auth": command_redis_auth,
-                "render-workflows": command_render_workflows}
+                "render-workflows": command_render_workflows, "plan-report": plan_review.run}
     return handlers[args.command](args)
 
 

@@ -655,3 +655,26 @@ def test_the_state_bucket_expires_old_versions(bootstrap, moto_url):
     rules = aws("s3", moto_url).get_bucket_lifecycle_configuration(Bucket=PROJECT["bucket"])["Rules"]
     assert rules and all(rule["Status"] == "Enabled" for rule in rules)
     assert any("NoncurrentVersionExpiration" in rule for rule in rules), rules
+
+
+def test_guard_stops_a_plan_that_replaces_the_model_cache(dev_ci, workdirs, terraform_env, tmp_path):
+    """A real plan against the applied dev-ci: a field that forces a new EFS file system makes the plan
+    replace it, and the plan review's guard fails naming it and the field."""
+    directory = tmp_path / "dev-ci-replacing"
+    directory.mkdir()
+    stack = json.loads((workdirs["dev-ci"] / "cdk.tf.json").read_text())
+    address = "aws_efs_file_system.ecs_model_cache"
+    stack["resource"]["aws_efs_file_system"]["ecs_model_cache"]["performance_mode"] = "maxIO"
+    (directory / "cdk.tf.json").write_text(json.dumps(stack))
+    shutil.copy(workdirs["dev-ci"] / endpoints.OVERRIDE_FILE, directory / endpoints.OVERRIDE_FILE)
+    succeed(terraform(["init", "-input=false"], directory, terraform_env))
+    # The stored state against the changed configuration: no refresh needed to see the replacement.
+    succeed(terraform(["plan", "-input=false", "-refresh=false", f"-target={address}", "-out=replace.tfplan"],
+                      directory, terraform_env))
+    (directory / "plan.json").write_text(succeed(terraform(["show", "-json", "replace.tfplan"], directory,
+                                                           terraform_env)))
+    review = subprocess.run([sys.executable, "main.py", "plan-report", "--guard", f"dev-ci={directory / 'plan.json'}"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert review.returncode == 1, review.stdout + review.stderr
+    assert f"`{address}` replaced (forced by `performance_mode`)" in review.stdout
+    assert f"destructive change: dev-ci: {address} (replace)" in review.stderr

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -168,6 +169,9 @@ def test_credentials_exist_only_after_mains_gate_accepted_the_stacks():
     assert downloads == ["gated"], "the plan job reads only what the gate accepted"
 
 
+GUARDED = " (plan, destructive-change guard, apply that plan)"
+
+
 def test_deploy_order_and_approvals():
     deploy = load("deploy.yml")["jobs"]
     assert deploy["deploy-dev"]["needs"] == ["deploy-shared"]
@@ -176,7 +180,7 @@ def test_deploy_order_and_approvals():
     for stack in ("staging", "prod"):
         assert deploy[f"deploy-{stack}"]["environment"] == stack  # required reviewers live there
     dev_ci = [step["name"] for step in deploy["deploy-dev-ci"]["steps"]]
-    assert dev_ci[-5:] == ["Apply dev-ci-secrets (secret parameters, each written once)", "Create",
+    assert dev_ci[-5:] == [f"Apply dev-ci-secrets (secret parameters, each written once){GUARDED}", f"Create{GUARDED}",
                            "Wait until the tasks are healthy (bounded by the AWS CLI waiter, 10 minutes)",
                            "Destroy", "Destroy dev-ci-secrets"]
     for name in ("Destroy", "Destroy dev-ci-secrets"):
@@ -187,8 +191,8 @@ def test_deploy_order_and_approvals():
         steps = deploy[f"deploy-{stack}"]["steps"]
         names = [step["name"] for step in steps]
         # The secrets stack first (it generates the token), then the workspace, then the token goes to Redis.
-        assert names.index(f"Apply {stack}-secrets (secret parameters, each written once)") < names.index("Apply") \
-            < names.index(redis_auth), stack
+        assert names.index(f"Apply {stack}-secrets (secret parameters, each written once){GUARDED}") \
+            < names.index(f"Apply{GUARDED}") < names.index(redis_auth), stack
         (step,) = [step for step in steps if step["name"] == redis_auth]
         assert step["run"].splitlines()[-1] == f".venv/bin/python main.py redis-auth --workspace {stack}"
         (checkout,) = [step for step in steps if "actions/checkout@" in step.get("uses", "")]
@@ -208,7 +212,38 @@ def test_deploys_run_from_main_only():
 def test_plan_uploads_no_binary_plan():
     for step in load("plan-stacks.yml")["jobs"]["plan"]["steps"]:
         if "upload-artifact" in step.get("uses", ""):
-            assert step["with"]["path"].endswith("plan.txt")
+            assert {Path(path).name for path in step["with"]["path"].splitlines()} == {"plan.txt", "plan.json"}
+
+
+def test_every_apply_applies_the_plan_the_guard_passed():
+    """No workflow applies anything but a saved plan that environments/plan_review.py --guard accepted
+    first (destroy steps of the ephemeral workspace aside)."""
+    applies = 0
+    for name, job_name, step in steps():
+        script = step.get("run", "")
+        if "terraform apply" not in script:
+            continue
+        applies += 1
+        lines = [line.strip() for line in script.splitlines()]
+        plan = lines.index("terraform plan -input=false -lock-timeout=10m -no-color -out=plan.tfplan")
+        guard = next(index for index, line in enumerate(lines) if "python3 -m environments.plan_review --guard" in line)
+        assert plan < guard < len(lines) - 1, (name, job_name)
+        assert lines[-1] == "terraform apply -input=false -lock-timeout=10m -auto-approve -no-color plan.tfplan"
+    assert applies >= 9  # shared, three workspaces and their secrets stacks, dev-ci's two, the image bump
+
+
+def test_pull_request_review_guards_every_planned_stack_from_mains_code():
+    review = load("plan-stacks.yml")["jobs"]["review"]
+    assert set(review["permissions"]) == {"contents", "actions", "pull-requests"}
+    (checkout,) = [step for step in review["steps"] if "actions/checkout@" in step.get("uses", "")]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    (summary,) = [step for step in review["steps"] if step.get("id") == "review"]
+    planned = [entry["stack"] for entry in load("plan-stacks.yml")["jobs"]["plan"]["strategy"]["matrix"]["include"]]
+    assert [f"{stack}=plans/plan-{stack}/plan.json" for stack in planned] == \
+        re.findall(r"(\S+=plans/plan-\S+/plan\.json)", summary["run"])
+    assert "GITHUB_STEP_SUMMARY" in summary["run"]
+    guard = review["steps"][-1]
+    assert guard["env"] == {"STATUS": "${{ steps.review.outputs.status }}"} and "exit 1" in guard["run"]
 
 
 def test_workspace_secrets_are_environment_scoped_static_names():

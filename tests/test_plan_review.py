@@ -1,0 +1,159 @@
+"""Plan review (environments/plan_review.py) on plans written the way `terraform show -json` writes
+them: the summary table, errored and empty stacks, the cut to a comment's size, and the guard
+against destroying state (a real plan that replaces a file system: tests/test_moto_deploy.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from environments import plan_review
+from tests.conftest import ROOT
+
+
+def resource(address: str, *actions: str, replace_paths: list | None = None, mode: str = "managed") -> dict:
+    resource_type = address.split(".")[-2]
+    change = {"actions": list(actions), "before": {}, "after": {}}
+    if replace_paths:
+        change["replace_paths"] = replace_paths
+    return {"address": address, "mode": mode, "type": resource_type, "name": address.split(".")[-1],
+            "change": change}
+
+
+def plan_file(tmp_path: Path, stack: str, *changes: dict) -> str:
+    path = tmp_path / f"{stack}.json"
+    path.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.11.4",
+                                "resource_changes": list(changes)}))
+    return f"{stack}={path}"
+
+
+def review(*arguments: str, allow: Path | None = None) -> subprocess.CompletedProcess:
+    """The module as the plan workflow runs it: the system's Python, no site packages, nothing installed."""
+    extra = ["--allow", str(allow)] if allow else ["--allow", str(ROOT / ".ci" / "allowed-destruction.toml")]
+    return subprocess.run([sys.executable, "-E", "-S", "-m", "environments.plan_review", *extra, *arguments],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def table_row(markdown: str, stack: str) -> list[str]:
+    (line,) = [line for line in markdown.splitlines() if line.startswith(f"| {stack} |")]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_table_counts_each_kind_of_change_per_stack(tmp_path):
+    dev = plan_file(tmp_path, "dev",
+                    resource("aws_ecs_service.ecs_service", "update"),
+                    resource("aws_ecs_task_definition.ecs_task", "delete", "create"),
+                    resource("aws_cloudwatch_metric_alarm.observability_cpu", "create"),
+                    resource("aws_cloudwatch_metric_alarm.observability_old", "delete"),
+                    resource("aws_vpc.network_vpc", "no-op"),
+                    resource("data.aws_iam_policy_document.x", "read", mode="data"))
+    shared = plan_file(tmp_path, "shared", resource("aws_ecr_repository.registry_litellm", "no-op"))
+    result = review("--guard", dev, shared)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(plan_review.MARKER)
+    assert table_row(result.stdout, "dev") == ["dev", "1", "1", "1", "1", ""]
+    assert table_row(result.stdout, "shared") == ["shared", "0", "0", "0", "0", ""]
+    assert "<b>dev</b>: 1 to add, 1 to change, 1 to replace, 1 to destroy" in result.stdout
+    assert "<b>shared</b>" not in result.stdout  # nothing to show for an empty plan
+    assert "| replace | `aws_ecs_task_definition.ecs_task` |" in result.stdout
+
+
+def test_a_failed_or_unreadable_plan_is_reported_not_guessed(tmp_path):
+    (tmp_path / "broken.json").write_text("{not json")
+    result = review("--guard", f"prod={tmp_path / 'missing.json'}", f"staging={tmp_path / 'broken.json'}")
+    assert result.returncode == 0
+    assert "no plan: the plan job failed" in table_row(result.stdout, "prod")[-1]
+    assert "could not be read" in table_row(result.stdout, "staging")[-1]
+
+
+@pytest.mark.parametrize("address, actions, stack", [
+    ("aws_db_instance.database_instance", ("delete", "create"), "prod"),
+    ("aws_efs_file_system.ecs_model_cache", ("delete",), "dev"),
+    ("aws_kms_key.workspace_key_key", ("create", "delete"), "staging"),
+    ("aws_s3_bucket.state_backend_state_bucket", ("delete", "create"), "bootstrap"),
+    ("aws_dynamodb_table.state_backend_lock_table", ("delete",), "bootstrap"),
+    ("aws_ssm_parameter.secrets_litellm_salt_key_parameter", ("delete", "create"), "prod-secrets"),
+    ("aws_ecr_repository.registry_litellm", ("delete",), "shared"),
+    ("aws_elasticache_replication_group.redis_replication_group", ("delete", "create"), "prod"),
+    ("aws_iam_openid_connect_provider.github_github_oidc", ("delete",), "bootstrap"),
+])
+def test_guard_fails_on_destroying_state(address, actions, stack, tmp_path):
+    result = review("--guard", plan_file(tmp_path, stack, resource(address, *actions, replace_paths=[["identifier"]])))
+    assert result.returncode == plan_review.EXIT_GUARD
+    assert f"`{address}`" in result.stdout and "Destructive changes (the check fails)" in result.stdout
+    assert f"destructive change: {stack}: {address}" in result.stderr
+    assert plan_review.PROTECTED[address.split(".")[0]] in result.stdout  # says why it matters
+
+
+@pytest.mark.parametrize("address, actions, stack", [
+    ("aws_s3_bucket.ecs_config_bucket", ("delete", "create"), "dev"),  # regenerated from the repository
+    ("aws_ssm_parameter.secrets_litellm_master_key_parameter", ("delete", "create"), "dev-secrets"),
+    ("aws_db_instance.database_instance", ("update",), "prod"),  # changed in place
+    ("aws_ecs_service.ecs_service", ("delete", "create"), "prod"),
+])
+def test_guard_lets_the_rest_through(address, actions, stack, tmp_path):
+    result = review("--guard", plan_file(tmp_path, stack, resource(address, *actions)))
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_allowance_with_a_reason_lets_exactly_that_change_through(tmp_path):
+    allow = tmp_path / "allow.toml"
+    allow.write_text('[[allow]]\nstack = "dev"\naddress = "aws_db_instance.database_instance"\n'
+                     'reason = "dev moves to PostgreSQL 17; its test keys are recreated"\n'
+                     '[[allow]]\nstack = "dev"\naddress = "aws_efs_file_system.ecs_model_cache"\n'
+                     'reason = "no longer replaced, this entry should be reported as unused"\n')
+    database = resource("aws_db_instance.database_instance", "delete", "create", replace_paths=[["engine_version"]])
+    allowed = review("--guard", plan_file(tmp_path, "dev", database), allow=allow)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "allowed by `.ci/allowed-destruction.toml`" in allowed.stdout
+    assert "(forced by `engine_version`)" in allowed.stdout
+    assert "no plan here needs" in allowed.stdout and "`aws_efs_file_system.ecs_model_cache`" in allowed.stdout
+    # The same change in another stack is not covered.
+    other = review("--guard", plan_file(tmp_path, "prod", database), allow=allow)
+    assert other.returncode == plan_review.EXIT_GUARD
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('[[allow]]\nstack = "dev"\naddress = "aws_db_instance.database_instance"\nreason = "ok"\n', "at least 20"),
+    ('[[allow]]\nstack = "dev"\naddress = "aws_db_instance.database_instance"\n', "exactly stack, address and reason"),
+    ('allowed = []\n', "unknown key(s) ['allowed']"),
+    ('[[allow]\n', "not valid TOML"),
+])
+def test_a_bad_allow_file_is_refused_and_nothing_is_written(content, fragment, tmp_path):
+    allow = tmp_path / "allow.toml"
+    allow.write_text(content)
+    output = tmp_path / "report.md"
+    result = review("--guard", "--output", str(output), plan_file(tmp_path, "dev"), allow=allow)
+    assert result.returncode == plan_review.EXIT_USAGE and fragment in result.stderr
+    assert not output.exists()
+
+
+def test_a_bad_argument_is_refused_and_nothing_is_written(tmp_path):
+    output = tmp_path / "report.md"
+    result = review("--output", str(output), "dev.json")
+    assert result.returncode == plan_review.EXIT_USAGE and "write STACK=PLAN_JSON" in result.stderr
+    assert not output.exists()
+
+
+def test_a_very_large_plan_is_cut_to_a_comment_with_a_pointer(tmp_path):
+    many = [resource(f"aws_cloudwatch_metric_alarm.observability_alarm_number_{index:05d}", "create")
+            for index in range(3000)]
+    small = plan_file(tmp_path, "dev", resource("aws_ecs_service.ecs_service", "update"))
+    result = review(small, plan_file(tmp_path, "prod", *many), "--artifact-hint", "see the plan-* artifacts")
+    assert result.returncode == 0
+    assert len(result.stdout) <= plan_review.COMMENT_LIMIT
+    assert table_row(result.stdout, "prod") == ["prod", "3000", "0", "0", "0", ""]  # the table is never cut
+    assert "<b>dev</b>" in result.stdout and "<b>prod</b>" not in result.stdout
+    assert result.stdout.rstrip().endswith("_Cut to fit a comment: see the plan-* artifacts._")
+
+
+def test_main_py_runs_the_same_report(tmp_path):
+    arguments = [plan_file(tmp_path, "dev", resource("aws_efs_file_system.ecs_model_cache", "delete")), "--guard"]
+    through_main = subprocess.run([sys.executable, "main.py", "plan-report", *arguments], capture_output=True,
+                                  text=True, cwd=ROOT, timeout=120)
+    assert through_main.returncode == plan_review.EXIT_GUARD
+    assert through_main.stdout == review(*arguments).stdout
