@@ -20,6 +20,7 @@ first and writes nothing when any file is invalid.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date
@@ -29,6 +30,7 @@ from environments import plan_review, retirements
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
 from environments.workspace import Workspace
+from stacks import fingerprint
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
 DEFAULT_OUTDIR = "cdktf.out"
@@ -65,6 +67,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="also write overrides that send every stack to a local AWS API on a loopback "
                             "address (moto, LocalStack), e.g. http://127.0.0.1:5000; without it, such "
                             "overrides are removed")
+    synth.add_argument("--force", action="store_true",
+                       help="synthesize even when the output directory holds the synthesis of these inputs")
     _environments_option(synth)
 
     validate = commands.add_parser("validate", help="check environment files; exit 1 on any problem")
@@ -144,12 +148,19 @@ def command_synth(args: argparse.Namespace) -> int:
     environments = load(args.workspaces, args.environments)
     if environments is None:
         return EXIT_INVALID
-    from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
-
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    stacks = synthesize(environments, outdir)
+    digest = fingerprint.inputs_digest(environments)
+    if not args.force and fingerprint.is_current(outdir, digest):
+        stacks = sorted(json.loads((outdir / "manifest.json").read_text())["stacks"])
+        print(f"unchanged: {outdir} holds the synthesis of these inputs (sha256 {digest[:12]}): {', '.join(stacks)}")
+    else:
+        from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
+
+        fingerprint.forget(outdir)
+        stacks = synthesize(environments, outdir)
+        fingerprint.record(outdir, digest)
+        print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
     overrides = write_overrides(outdir, args.endpoint_url)
-    print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
     if overrides:
         print(f"every stack points at {args.endpoint_url} ({OVERRIDE_FILE}); synthesize again without "
               "--endpoint-url before a real deploy")

@@ -3,6 +3,7 @@ imports the provider bindings (about 1 GB and 10-20 s per process)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -59,9 +60,16 @@ def bindings_stay_out_of_the_test_process() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shipped stack, synthesized once for the whole session."""
-    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    result = run_main("synth", "--outdir", str(outdir))
+    """Every shipped stack, synthesized once for the whole run into a directory the workers share
+    (tests only read it): the first worker synthesizes, the next finds the output current and
+    `main.py synth` skips the work (stacks/fingerprint.py)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    outdir = shared / "synth" / "cdktf.out"
+    outdir.parent.mkdir(exist_ok=True)
+    with (shared / "synth.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = run_main("synth", "--outdir", str(outdir))
     assert result.returncode == 0, f"synthesis failed:\n{result.stdout}\n{result.stderr}"
     return outdir
 
