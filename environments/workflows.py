@@ -29,6 +29,7 @@ CHECKOV_VERSION = "3.3.30"
 # Third-party actions, pinned to full commit SHAs (the comment names the release).
 ACTIONS = {
     "checkout": "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2",
+    "cache": "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684  # v4.2.3",
     "setup_python": "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065  # v5.6.0",
     "setup_node": "actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020  # v4.4.0",
     "setup_terraform": "hashicorp/setup-terraform@b9cd54a3c349d3f38e8881555d616ced269862dd  # v3.1.2",

@@ -270,3 +270,13 @@ def test_rendering_does_not_import_cdktf():
 @pytest.mark.parametrize("name", workflows.WORKFLOWS)
 def test_header_says_where_the_template_is(name):
     assert f"environments/templates/workflows/{name}.j2" in (WORKFLOW_DIR / name).read_text().splitlines()[1]
+
+
+def test_only_pull_requests_reuse_a_synthesis():
+    """plan.yml restores the last synthesis before `main.py synth` (which reuses it only when its digest
+    matches); a deploy synthesizes from nothing."""
+    names = [step.get("uses", step.get("name", "")) for step in load("plan.yml")["jobs"]["synthesize"]["steps"]]
+    cache = next(index for index, name in enumerate(names) if name.startswith("actions/cache@"))
+    assert cache < names.index("Synthesize")
+    for workflow in ("deploy.yml", "plan-stacks.yml", "image-bump.yml"):
+        assert "actions/cache@" not in (ROOT / ".github" / "workflows" / workflow).read_text(), workflow
