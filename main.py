@@ -34,6 +34,8 @@ from stacks import fingerprint
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
 DEFAULT_OUTDIR = "cdktf.out"
+README = Path(__file__).resolve().parent / "README.md"
+DIAGRAMS_DIR = Path(__file__).resolve().parent / "docs" / "diagrams"
 EXIT_INVALID = 1
 
 
@@ -100,6 +102,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
     _environments_option(render)
 
+    draw = commands.add_parser("diagram", help="write docs/diagrams/<workspace>.md (Mermaid) from the synthesis")
+    draw.add_argument("workspaces", nargs="*", metavar="WORKSPACE", help="workspaces to draw (default: all)")
+    _environments_option(draw)
+
     report = commands.add_parser(
         "plan-report", help="summarize `terraform show -json` plans as Markdown; --guard fails on destroyed state",
     )
@@ -138,6 +144,35 @@ def command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def synthesize_if_needed(environments: Environments, outdir: Path, *, force: bool = False) -> tuple[list[str], bool]:
+    """The stacks in `outdir`, synthesized unless it already holds the synthesis of these inputs."""
+    digest = fingerprint.inputs_digest(environments)
+    if not force and fingerprint.is_current(outdir, digest):
+        return sorted(json.loads((outdir / "manifest.json").read_text())["stacks"]), False
+    from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
+
+    fingerprint.forget(outdir)
+    stacks = synthesize(environments, outdir)
+    fingerprint.record(outdir, digest)
+    return stacks, True
+
+
+def command_diagram(args: argparse.Namespace) -> int:
+    from stacks import diagram
+
+    environments = load(args.workspaces, args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    synthesize_if_needed(environments, outdir)
+    for path in diagram.write(outdir, environments.names(), DIAGRAMS_DIR):
+        print(f"wrote {path.relative_to(Path(__file__).resolve().parent)}")
+    if diagram.README_WORKSPACE in environments.names():
+        diagram.embed(README, (DIAGRAMS_DIR / f"{diagram.README_WORKSPACE}.md").read_text())
+        print(f"updated README.md ({diagram.README_WORKSPACE})")
+    return 0
+
+
 def command_synth(args: argparse.Namespace) -> int:
     if args.endpoint_url is not None:
         try:
@@ -149,17 +184,11 @@ def command_synth(args: argparse.Namespace) -> int:
     if environments is None:
         return EXIT_INVALID
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    digest = fingerprint.inputs_digest(environments)
-    if not args.force and fingerprint.is_current(outdir, digest):
-        stacks = sorted(json.loads((outdir / "manifest.json").read_text())["stacks"])
-        print(f"unchanged: {outdir} holds the synthesis of these inputs (sha256 {digest[:12]}): {', '.join(stacks)}")
-    else:
-        from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
-
-        fingerprint.forget(outdir)
-        stacks = synthesize(environments, outdir)
-        fingerprint.record(outdir, digest)
+    stacks, synthesized = synthesize_if_needed(environments, outdir, force=args.force)
+    if synthesized:
         print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
+    else:
+        print(f"unchanged: {outdir} holds the synthesis of these inputs: {', '.join(stacks)}")
     overrides = write_overrides(outdir, args.endpoint_url)
     if overrides:
         print(f"every stack points at {args.endpoint_url} ({OVERRIDE_FILE}); synthesize again without "
@@ -255,7 +284,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
                 "set-secret": command_set_secret, "redis-auth": command_redis_auth,
-                "render-workflows": command_render_workflows, "plan-report": plan_review.run}
+                "render-workflows": command_render_workflows, "plan-report": plan_review.run,
+                "diagram": command_diagram}
     return handlers[args.command](args)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -151,8 +152,26 @@ def _headline(plan: StackPlan) -> str:
     return ", ".join(parts)
 
 
+def topology_changes(head: Path | None, base: Path | None) -> dict[str, str]:
+    """Mermaid diagrams (docs/diagrams/<workspace>.md) of the pull request that differ from the base
+    branch's, by workspace. The pull request's files are untrusted: only the flowchart inside the
+    mermaid fence is kept, and none with a backtick in it (it could end the fence)."""
+    if head is None or base is None or not head.is_dir():
+        return {}
+    changed = {}
+    for path in sorted(head.glob("*.md")):
+        theirs = path.read_text()
+        ours = (base / path.name).read_text() if (base / path.name).is_file() else None
+        if theirs == ours:
+            continue
+        match = re.search(r"```mermaid\n(.*?)```", theirs, re.S)
+        if match and "`" not in match.group(1):
+            changed[path.stem] = match.group(1)
+    return changed
+
+
 def report(plans: list[StackPlan], blocked: list[Destruction], allowed: list[Destruction],
-           artifact_hint: str, unused: list[tuple[str, str]] = ()) -> str:
+           artifact_hint: str, unused: list[tuple[str, str]] = (), topology: dict[str, str] | None = None) -> str:
     lines = [MARKER, "## Terraform plans", "", "| stack | add | change | replace | destroy | |",
              "|---|---:|---:|---:|---:|---|"]
     for plan in plans:
@@ -173,6 +192,8 @@ def report(plans: list[StackPlan], blocked: list[Destruction], allowed: list[Des
     if unused:
         lines += ["", "Entries of `.ci/allowed-destruction.toml` no plan here needs (remove them once deployed): "
                   + ", ".join(f"{stack}: `{address}`" for stack, address in unused)]
+    for workspace, flowchart in (topology or {}).items():
+        lines += ["", f"### Topology of {workspace} changes", "", "```mermaid", flowchart.rstrip("\n"), "```"]
     head = "\n".join(lines) + "\n"
     details = []
     for plan in plans:
@@ -213,6 +234,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reviewed destructive changes (default: .ci/allowed-destruction.toml)")
     parser.add_argument("--guard", action="store_true", help="exit 1 on a destructive change not allowed")
     parser.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+    parser.add_argument("--diagrams", type=Path, metavar="DIR",
+                        help="the pull request's docs/diagrams: a workspace whose diagram differs is shown")
+    parser.add_argument("--base-diagrams", type=Path, metavar="DIR", help="the base branch's docs/diagrams")
     parser.add_argument("--artifact-hint", default="the plan artifacts of this run hold every change",
                         help="where the whole plans are, for a cut report")
 
@@ -231,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
     planned = {plan.stack for plan in plans if plan.error is None}
     used = {(item.stack, item.change.address) for item in allowed}
     unused = sorted(key for key in allowances if key[0] in planned and key not in used)
-    markdown = report(plans, blocked, allowed, args.artifact_hint, unused)
+    topology = topology_changes(args.diagrams, args.base_diagrams)
+    markdown = report(plans, blocked, allowed, args.artifact_hint, unused, topology)
     if args.output:
         args.output.write_text(markdown)
     else:

@@ -15,7 +15,8 @@ import pytest
 import tomlkit
 
 from environments.loader import load_environments, workspace_files
-from tests import terraform_cli, tools
+from stacks import diagram
+from tests import mermaid, terraform_cli, tools
 from tests.conftest import QUIET_NODE, ROOT, containers_of
 
 EXAMPLES = ROOT / "examples"
@@ -224,3 +225,12 @@ def test_001_plans_on_moto(examples, terraform_env, tmp_path):
     assert {"aws_acm_certificate", "aws_route53_record", "aws_elasticache_replication_group", "aws_ecs_service",
             "aws_wafv2_web_acl", "aws_db_instance"} <= created
     assert all(change["change"]["actions"] == ["create"] for change in plan["resource_changes"])
+
+
+@pytest.mark.tools
+def test_002_diagram_shows_cloudfront_in_front_of_an_internal_load_balancer(examples):
+    text = diagram.mermaid(examples["002-high-availability"]["prod"])
+    assert "internet --> waf --> cdn" in text and "cdn --> alb --> tasks" in text
+    assert '"ALB internal<br/>HTTPS :443"' in text and "CLOUDFRONT scope" in text
+    (result,) = mermaid.parse([text])
+    assert result["ok"], result

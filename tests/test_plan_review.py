@@ -157,3 +157,22 @@ def test_main_py_runs_the_same_report(tmp_path):
                                   text=True, cwd=ROOT, timeout=120)
     assert through_main.returncode == plan_review.EXIT_GUARD
     assert through_main.stdout == review(*arguments).stdout
+
+
+def test_a_changed_topology_is_shown_and_nothing_else_from_the_pull_request(tmp_path):
+    base, head = tmp_path / "base", tmp_path / "head"
+    base.mkdir()
+    head.mkdir()
+    same = "# dev\n\n```mermaid\nflowchart LR\n  internet --> alb\n```\n"
+    (base / "dev.md").write_text(same)
+    (head / "dev.md").write_text(same)
+    (base / "prod.md").write_text(same)
+    (head / "prod.md").write_text("# prod\n\n```mermaid\nflowchart LR\n  internet --> cdn --> alb\n```\n")
+    (head / "staging.md").write_text("```mermaid\nflowchart LR\n  a\n```\n[click](https://evil.example)\n"
+                                     "```mermaid\nflowchart LR\n  b`x`\n```\n")
+    (head / "qa.md").write_text("```mermaid\nflowchart LR\n  x --> y` and `\n```\n")
+    result = review(plan_file(tmp_path, "dev"), "--diagrams", str(head), "--base-diagrams", str(base))
+    assert result.returncode == 0, result.stderr
+    assert "### Topology of prod changes\n\n```mermaid\nflowchart LR\n  internet --> cdn --> alb\n```" in result.stdout
+    assert "Topology of dev" not in result.stdout and "Topology of qa" not in result.stdout  # a backtick: dropped
+    assert "evil.example" not in result.stdout  # only the flowchart inside the fence is kept

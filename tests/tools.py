@@ -27,6 +27,8 @@ TOOLS: dict[str, list[str]] = {
 # AGPL-3.0, used as a test tool only (never shipped): evaluates the CI roles' policies.
 NPM_TOOLS: dict[str, list[str]] = {
     "iam-simulate": ["@cloud-copilot/iam-simulate@0.1.173"],
+    # Mermaid's own parser (the one GitHub renders with) on a DOM of jsdom's: checks the diagrams parse.
+    "mermaid": ["mermaid@11.17.2", "jsdom@25.0.1"],
 }
 
 
