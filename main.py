@@ -36,6 +36,7 @@ from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_o
 DEFAULT_OUTDIR = "cdktf.out"
 README = Path(__file__).resolve().parent / "README.md"
 DIAGRAMS_DIR = Path(__file__).resolve().parent / "docs" / "diagrams"
+COST_FILE = Path(__file__).resolve().parent / "docs" / "cost.json"
 EXIT_INVALID = 1
 
 
@@ -106,6 +107,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     draw.add_argument("workspaces", nargs="*", metavar="WORKSPACE", help="workspaces to draw (default: all)")
     _environments_option(draw)
 
+    price = commands.add_parser("cost", help="monthly cost per workspace from the synthesis and stacks/prices")
+    price.add_argument("workspaces", nargs="*", metavar="WORKSPACE", help="workspaces (default: all)")
+    price.add_argument("--json", action="store_true", help="print the data instead of the table")
+    price.add_argument("--write", action="store_true", help="also write docs/cost.json and README's table")
+    _environments_option(price)
+
     report = commands.add_parser(
         "plan-report", help="summarize `terraform show -json` plans as Markdown; --guard fails on destroyed state",
     )
@@ -170,6 +177,38 @@ def command_diagram(args: argparse.Namespace) -> int:
     if diagram.README_WORKSPACE in environments.names():
         diagram.embed(README, (DIAGRAMS_DIR / f"{diagram.README_WORKSPACE}.md").read_text())
         print(f"updated README.md ({diagram.README_WORKSPACE})")
+    return 0
+
+
+def command_cost(args: argparse.Namespace) -> int:
+    from stacks import cost
+
+    environments = load(args.workspaces, args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    synthesize_if_needed(environments, outdir)
+
+    def stack(name: str) -> dict:
+        return json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
+
+    costs, regions = {}, {}
+    try:
+        for workspace in environments.workspaces:
+            task = workspace.settings.task
+            cache_gb = task.ollama.total_size_mb / 1024 if task.pulls_model and task.ollama else 0.0
+            costs[workspace.name] = cost.workspace_items(
+                stack(workspace.name), stack(workspace.secrets_stack_id), region=workspace.settings.region,
+                model_cache_gb=cache_gb)
+            regions[workspace.name] = workspace.settings.region
+    except cost.UnknownPrice as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    if args.write:
+        COST_FILE.write_text(cost.as_json(costs))
+        cost.embed(README, cost.table(costs, regions))
+        print(f"wrote {COST_FILE.name} and README.md")
+    print(cost.as_json(costs) if args.json else cost.table(costs, regions), end="")
     return 0
 
 
@@ -285,7 +324,7 @@ def main(argv: list[str]) -> int:
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
                 "set-secret": command_set_secret, "redis-auth": command_redis_auth,
                 "render-workflows": command_render_workflows, "plan-report": plan_review.run,
-                "diagram": command_diagram}
+                "diagram": command_diagram, "cost": command_cost}
     return handlers[args.command](args)
 
 

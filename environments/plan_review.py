@@ -170,8 +170,37 @@ def topology_changes(head: Path | None, base: Path | None) -> dict[str, str]:
     return changed
 
 
+def read_totals(path: Path | None) -> dict[str, float]:
+    """Workspace -> monthly total from `main.py cost --json` output; the pull request's copy is untrusted,
+    so only workspace names and numbers are taken from it."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: float(entry["total"]) for name, entry in document.items()
+            if re.fullmatch(r"[a-z][a-z0-9-]{0,23}", name) and isinstance(entry, dict)
+            and isinstance(entry.get("total"), (int, float))}
+
+
+def cost_lines(head: dict[str, float], base: dict[str, float]) -> list[str]:
+    if not head:
+        return []
+    lines = ["", "### Monthly cost, fixed part (`python main.py cost`)", "",
+             "| workspace | base USD | head USD | change |", "|---|---:|---:|---:|"]
+    for name in sorted(set(head) | set(base)):
+        before, after = base.get(name), head.get(name)
+        change = f"{after - before:+.2f}" if before is not None and after is not None else "new" if before is None \
+            else "removed"
+        lines.append(f"| {name} | {'' if before is None else f'{before:.2f}'} | "
+                     f"{'' if after is None else f'{after:.2f}'} | {change} |")
+    return lines
+
+
 def report(plans: list[StackPlan], blocked: list[Destruction], allowed: list[Destruction],
-           artifact_hint: str, unused: list[tuple[str, str]] = (), topology: dict[str, str] | None = None) -> str:
+           artifact_hint: str, unused: list[tuple[str, str]] = (), topology: dict[str, str] | None = None,
+           costs: tuple[dict[str, float], dict[str, float]] = ({}, {})) -> str:
     lines = [MARKER, "## Terraform plans", "", "| stack | add | change | replace | destroy | |",
              "|---|---:|---:|---:|---:|---|"]
     for plan in plans:
@@ -192,6 +221,7 @@ def report(plans: list[StackPlan], blocked: list[Destruction], allowed: list[Des
     if unused:
         lines += ["", "Entries of `.ci/allowed-destruction.toml` no plan here needs (remove them once deployed): "
                   + ", ".join(f"{stack}: `{address}`" for stack, address in unused)]
+    lines += cost_lines(*costs)
     for workspace, flowchart in (topology or {}).items():
         lines += ["", f"### Topology of {workspace} changes", "", "```mermaid", flowchart.rstrip("\n"), "```"]
     head = "\n".join(lines) + "\n"
@@ -237,6 +267,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diagrams", type=Path, metavar="DIR",
                         help="the pull request's docs/diagrams: a workspace whose diagram differs is shown")
     parser.add_argument("--base-diagrams", type=Path, metavar="DIR", help="the base branch's docs/diagrams")
+    parser.add_argument("--cost", type=Path, metavar="FILE", help="the pull request's `main.py cost --json`")
+    parser.add_argument("--base-cost", type=Path, metavar="FILE", help="the base branch's docs/cost.json")
     parser.add_argument("--artifact-hint", default="the plan artifacts of this run hold every change",
                         help="where the whole plans are, for a cut report")
 
@@ -256,7 +288,8 @@ def run(args: argparse.Namespace) -> int:
     used = {(item.stack, item.change.address) for item in allowed}
     unused = sorted(key for key in allowances if key[0] in planned and key not in used)
     topology = topology_changes(args.diagrams, args.base_diagrams)
-    markdown = report(plans, blocked, allowed, args.artifact_hint, unused, topology)
+    costs = (read_totals(args.cost), read_totals(args.base_cost))
+    markdown = report(plans, blocked, allowed, args.artifact_hint, unused, topology, costs)
     if args.output:
         args.output.write_text(markdown)
     else:

@@ -176,3 +176,14 @@ def test_a_changed_topology_is_shown_and_nothing_else_from_the_pull_request(tmp_
     assert "### Topology of prod changes\n\n```mermaid\nflowchart LR\n  internet --> cdn --> alb\n```" in result.stdout
     assert "Topology of dev" not in result.stdout and "Topology of qa" not in result.stdout  # a backtick: dropped
     assert "evil.example" not in result.stdout  # only the flowchart inside the fence is kept
+
+
+def test_the_cost_change_per_workspace_is_shown(tmp_path):
+    head, base = tmp_path / "head.json", tmp_path / "base.json"
+    base.write_text(json.dumps({"dev": {"total": 121.41, "items": {}}, "qa": {"total": 50.0, "items": {}}}))
+    head.write_text(json.dumps({"dev": {"total": 130.0, "items": {}}, "prod": {"total": 810.12, "items": {}},
+                                "<img src=x>": {"total": 1, "items": {}}, "staging": {"total": "lots"}}))
+    result = review(plan_file(tmp_path, "dev"), "--cost", str(head), "--base-cost", str(base))
+    assert "| dev | 121.41 | 130.00 | +8.59 |" in result.stdout
+    assert "| prod |  | 810.12 | new |" in result.stdout and "| qa | 50.00 |  | removed |" in result.stdout
+    assert "img" not in result.stdout and "lots" not in result.stdout  # only names and numbers pass
