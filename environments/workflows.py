@@ -19,7 +19,7 @@ from environments.loader import Environments
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "workflows"
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
-WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml")
+WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml", "drift.yml")
 DISPATCH_EVENT = "litellm-image-published"
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"

@@ -271,10 +271,12 @@ def test_deploy_roles_trust_one_workflow_on_main_in_their_environment(name, envi
 
 
 def test_plan_roles_trust_only_their_plan_environment():
+    """The pull-request plans and the scheduled drift check, from main, in the stack's plan environment."""
     for name, group in GROUPS.items():
-        (subject,) = policies.plan_subjects(group)
-        assert subject == (f"repo:acme/litellm-infra:environment:plan-{name}:job_workflow_ref:"
-                           "acme/litellm-infra/.github/workflows/plan-stacks.yml@refs/heads/main")
+        assert policies.plan_subjects(group) == [
+            f"repo:acme/litellm-infra:environment:plan-{name}:job_workflow_ref:"
+            f"acme/litellm-infra/.github/workflows/{workflow}@refs/heads/main"
+            for workflow in ("plan-stacks.yml", "drift.yml")]
 
 
 def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):

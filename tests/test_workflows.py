@@ -280,3 +280,55 @@ def test_only_pull_requests_reuse_a_synthesis():
     assert cache < names.index("Synthesize")
     for workflow in ("deploy.yml", "plan-stacks.yml", "image-bump.yml"):
         assert "actions/cache@" not in (ROOT / ".github" / "workflows" / workflow).read_text(), workflow
+
+
+def test_drift_check_plans_what_pull_requests_plan_with_the_read_only_roles():
+    drift = load("drift.yml")
+    assert set(drift[True]) == {"schedule", "workflow_dispatch"}  # main's code only, never a pull request's
+    plan = drift["jobs"]["plan"]
+    assert plan["environment"] == "plan-${{ matrix.stack }}" and plan["permissions"] == {"id-token": "write"}
+    assert plan["strategy"]["matrix"] == load("plan-stacks.yml")["jobs"]["plan"]["strategy"]["matrix"]
+    (script,) = [step["run"] for step in plan["steps"] if step.get("name", "").startswith("Plan")]
+    assert "-detailed-exitcode" in script and "terraform apply" not in script
+    assert drift["jobs"]["issues"]["permissions"] == {"contents": "read", "issues": "write"}
+    issue_script = drift["jobs"]["issues"]["steps"][-1]["with"]["script"]
+    assert 'state: "closed"' in issue_script and "issues.create" in issue_script  # opened, updated, closed
+
+
+def run_issue_script(tmp_path: Path, statuses: dict[str, str], open_issues: list[dict]) -> list:
+    """The drift workflow's issue step, run by Node.js against stand-ins of GitHub's client."""
+    step = load("drift.yml")["jobs"]["issues"]["steps"][-1]
+    for stack, status in statuses.items():
+        directory = tmp_path / "drift" / f"drift-{stack}"
+        directory.mkdir(parents=True)
+        (directory / "status").write_text(status + "\n")
+        if status == "drifted":
+            (directory / "report.md").write_text(f"## Terraform plans\n\n{stack}: 1 to change\n")
+    scenario = {"script": step["with"]["script"], "env": step["env"], "issues": open_issues, "run_id": 7}
+    result = subprocess.run(["node", str(ROOT / "tests" / "github_script.mjs")], input=json.dumps(scenario),
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_drift_issues_are_opened_updated_and_closed(tmp_path):
+    statuses = {"shared": "clean", "dev": "drifted", "dev-ci": "clean", "prod": "drifted", "staging": "clean"}
+    open_issues = [{"number": 3, "title": "Drift: prod differs from main"},
+                   {"number": 4, "title": "Drift: staging differs from main"}]
+    calls = run_issue_script(tmp_path, statuses, open_issues)
+    made = [(name, args.get("title"), args.get("issue_number"), args.get("state")) for name, args in calls
+            if name in ("create", "update")]
+    assert made == [("create", "Drift: dev differs from main", None, None),  # new drift: one issue
+                    ("update", None, 3, None),                              # still drifted: updated
+                    ("update", None, 4, "closed")]                          # clean again: closed
+    (created,) = [args for name, args in calls if name == "create"]
+    assert created["labels"] == ["drift"] and "dev: 1 to change" in created["body"]
+    assert "actions/runs/7" in created["body"]
+    assert not [call for call in calls if call[0] == "setFailed"]
+
+
+def test_a_stack_without_a_plan_fails_the_drift_run_and_keeps_its_issue(tmp_path):
+    statuses = {"shared": "clean", "dev": "failed", "dev-ci": "clean", "prod": "clean"}  # staging: no result at all
+    calls = run_issue_script(tmp_path, statuses, [{"number": 9, "title": "Drift: dev differs from main"}])
+    assert [call for call in calls if call[0] in ("create", "update")] == []
+    assert ["setFailed", "no plan for dev, staging: see the plan jobs"] in calls

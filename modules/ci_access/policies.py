@@ -37,7 +37,8 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
 SHARED = "shared"
 WORKSPACE_TAG = "Workspace"
-PLAN_WORKFLOW = "plan-stacks.yml"
+# Workflows whose jobs may use the read-only plan roles: pull-request plans, and the scheduled drift check.
+PLAN_WORKFLOWS = ("plan-stacks.yml", "drift.yml")
 DEPLOY_WORKFLOWS = ("deploy.yml",)
 # Image bumps of development workspaces apply directly from their own workflow.
 BUMP_WORKFLOW = "image-bump.yml"
@@ -385,7 +386,8 @@ def plan_environment(group: StackGroup) -> str:
 
 
 def plan_subjects(group: StackGroup) -> list[str]:
-    return [subject(group.project, environment=plan_environment(group), workflow=PLAN_WORKFLOW)]
+    return [subject(group.project, environment=plan_environment(group), workflow=workflow)
+            for workflow in PLAN_WORKFLOWS]
 
 
 def deploy_subjects(group: StackGroup, *, bump_deploys: bool) -> list[str]:
