@@ -25,6 +25,11 @@ TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
 NODE_VERSION = "20"
 CHECKOV_VERSION = "3.3.30"
+# What leaves a plan job of the plan as JSON: which resources change and how, never a value
+# (`terraform show -json` prints sensitive values in clear). environments/plan_review.py reads
+# exactly these fields.
+PLAN_CHANGES_JQ = ("{format_version, resource_changes: [.resource_changes[]? | {address, mode, type, "
+                   "change: {actions: .change.actions, replace_paths: (.change.replace_paths // [])}}]}")
 
 # Third-party actions, pinned to full commit SHAs (the comment names the release).
 ACTIONS = {
@@ -105,6 +110,7 @@ def render(environments: Environments) -> dict[str, str]:
         "python_version": PYTHON_VERSION,
         "node_version": NODE_VERSION,
         "checkov_version": CHECKOV_VERSION,
+        "plan_changes_jq": PLAN_CHANGES_JQ,
     }
     return {name: _environment.get_template(f"{name}.j2").render(**context) for name in WORKFLOWS}
 

@@ -187,3 +187,20 @@ def test_the_cost_change_per_workspace_is_shown(tmp_path):
     assert "| dev | 121.41 | 130.00 | +8.59 |" in result.stdout
     assert "| prod |  | 810.12 | new |" in result.stdout and "| qa | 50.00 |  | removed |" in result.stdout
     assert "img" not in result.stdout and "lots" not in result.stdout  # only names and numbers pass
+
+
+def test_what_a_plan_job_uploads_carries_no_value_and_reviews_the_same(tmp_path):
+    """The workflows pass `terraform show -json` through environments.workflows.PLAN_CHANGES_JQ (jq) before
+    uploading it: the review reads the same changes, and no attribute value leaves the job."""
+    from environments.workflows import PLAN_CHANGES_JQ
+
+    database = resource("aws_db_instance.database_instance", "delete", "create", replace_paths=[["identifier"]])
+    database["change"]["after"] = {"password": "s3cret-value-in-clear", "identifier": "litellm-prod"}
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps({"format_version": "1.2", "resource_changes": [
+        database, resource("aws_ecs_service.ecs_service", "update")]}))
+    reduced = subprocess.run(["jq", PLAN_CHANGES_JQ, str(full)], capture_output=True, text=True, check=True).stdout
+    assert "s3cret" not in reduced and "litellm-prod" not in reduced
+    (tmp_path / "reduced.json").write_text(reduced)
+    assert review(f"prod={tmp_path / 'reduced.json'}").stdout == review(f"prod={full}").stdout
+    assert "(forced by `identifier`)" in review(f"prod={tmp_path / 'reduced.json'}").stdout
