@@ -41,6 +41,13 @@ def _digest(chunks: list[bytes]) -> str:
     return digest.hexdigest()
 
 
+def _installed_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # not every pinned package is installed everywhere
+        return None
+
+
 def inputs_digest(environments: Environments, root: Path = ROOT) -> str:
     everything = environments.everything()
     model = {
@@ -48,7 +55,7 @@ def inputs_digest(environments: Environments, root: Path = ROOT) -> str:
         "workspaces": {workspace.name: workspace.settings.model_dump(mode="json")
                        for workspace in everything.workspaces},
         "selected": environments.names(),
-        "versions": {name: metadata.version(name) for name in PINNED_PACKAGES},
+        "versions": {name: _installed_version(name) for name in PINNED_PACKAGES},
         "python": list(sys.version_info[:2]),
     }
     files = code_files(root)
