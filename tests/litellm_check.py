@@ -1,9 +1,9 @@
 """Check one rendered LiteLLM config with LiteLLM itself. Runs inside the litellm virtualenv
 (.cache/tools/litellm, pinned to the image's LiteLLM release), not in the project's:
 
-    .cache/tools/litellm/bin/python tests/litellm_check.py CONFIG.yaml
+    .cache/tools/litellm/bin/python tests/litellm_check.py CONFIG.yaml...
 
-Prints one JSON object: the errors found, and what LiteLLM built from the file.
+Prints one JSON object per file: the errors found, and what LiteLLM built from it.
 
 LiteLLM tolerates keys it does not know (settings are applied with setattr, the pydantic types
 allow extras), so a misspelt key would silently do nothing. Hence two steps:
@@ -120,14 +120,12 @@ def load(path: str, config: dict) -> dict:
     }
 
 
-def main() -> None:
-    path = sys.argv[1]
+def check_one(path: str) -> dict:
     with open(path) as handle:
         config = yaml.safe_load(handle)
     needed = references(config)
     # Stand-ins for the values ECS injects from SSM; the loader resolves every reference.
     os.environ.update({name: f"stand-in-{name.lower()}" for name in needed})
-    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: no model price download
     result: dict = {"references": sorted(needed)}
     try:
         # What the proxy's start-up does with the task's DATABASE_* variables (set by the caller).
@@ -138,7 +136,35 @@ def main() -> None:
         result |= load(path, config)
     except Exception as error:  # report, do not crash: the test shows what LiteLLM said
         result.setdefault("errors", []).append(f"{type(error).__name__}: {error}")
-    print(json.dumps(result))
+    return result
+
+
+def main() -> None:
+    """Check every CONFIG.yaml given, each in a child forked from a process that imported LiteLLM
+    once: every file starts from a freshly imported LiteLLM, as the proxy does, without paying the
+    import (most of the time) again. One JSON object per line, in the order given."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: no model price download (read at import)
+    import litellm  # noqa: F401
+    from litellm.proxy import proxy_server  # noqa: F401
+
+    for path in sys.argv[1:]:
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
+            try:
+                result = check_one(path)
+            except BaseException as error:  # noqa: BLE001 - the child reports anything, then exits
+                result = {"errors": [f"{type(error).__name__}: {error}"]}
+            with os.fdopen(write, "w") as out:
+                out.write(json.dumps(result))
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as received:
+            text = received.read()
+        _, status = os.waitpid(child, 0)
+        result = json.loads(text) if text else {"errors": [f"the check of {path} died (status {status})"]}
+        print(json.dumps({"path": path, **result}), flush=True)
 
 
 if __name__ == "__main__":

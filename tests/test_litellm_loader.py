@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_plus, urlsplit
 
 import pytest
@@ -57,28 +56,30 @@ BROKEN_MESSAGES = {
 }
 
 
-def check(text: str, directory, label: str) -> dict:
-    path = directory / f"{label}.yaml"
-    path.write_text(text)
-    result = subprocess.run([str(tools.tool_python("litellm")), str(CHECKER), str(path)],
-                            capture_output=True, text=True, timeout=300, env={**os.environ, **DATABASE_ENVIRONMENT})
+def check(configs: dict[str, str], directory) -> dict[str, dict]:
+    """Every config (label -> YAML text) checked by LiteLLM in one run of tests/litellm_check.py."""
+    paths = {}
+    for label, text in configs.items():
+        paths[label] = directory / f"{label}.yaml"
+        paths[label].write_text(text)
+    result = subprocess.run([str(tools.tool_python("litellm")), str(CHECKER), *map(str, paths.values())],
+                            capture_output=True, text=True, timeout=600, env={**os.environ, **DATABASE_ENVIRONMENT})
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    # LiteLLM prints to stdout as it loads; the checker's lines are the JSON ones naming a path.
+    outcomes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"path": ')]
+    by_path = {outcome.pop("path"): outcome for outcome in outcomes}
+    return {label: by_path[str(path)] for label, path in paths.items()}
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
-    directory = tmp_path_factory.mktemp("litellm")
     jobs = {name: render(workspace(name)) for name in SHIPPED_WORKSPACES}
     jobs |= {label: render(workspace(base, **changes)) for label, (base, changes) in VARIANTS.items()}
     for label, breakage in BROKEN.items():
         broken = yaml.safe_load(render(workspace("dev")))
         breakage(broken)
         jobs[f"broken-{label}"] = yaml.safe_dump(broken)
-    tools.tool_python("litellm")  # create the virtualenv once, before the parallel runs
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = pool.map(lambda item: (item[0], check(item[1], directory, item[0])), jobs.items())
-        return dict(outcomes)
+    return check(jobs, tmp_path_factory.mktemp("litellm"))
 
 
 @pytest.mark.parametrize("label", [*SHIPPED_WORKSPACES, *VARIANTS])

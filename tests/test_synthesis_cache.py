@@ -109,5 +109,9 @@ def test_a_changed_environment_is_synthesized_again(synth_dir, tmp_path):
     assert result.stdout.startswith("synthesized 10 stacks")
     groups = json.loads((outdir / "stacks" / "dev" / "cdk.tf.json").read_text())["resource"]["aws_cloudwatch_log_group"]
     assert {group["retention_in_days"] for group in groups.values()} == {30}
+    # Synthesis is deterministic: what the change does not touch comes out byte for byte the same.
+    for stack in ("bootstrap", "shared", "prod", "dev-secrets"):
+        assert (outdir / "stacks" / stack / "cdk.tf.json").read_bytes() == \
+            (synth_dir / "stacks" / stack / "cdk.tf.json").read_bytes(), stack
     again = run_main("synth", "--environments", str(tmp_path / "environments"), "--outdir", str(outdir))
     assert again.stdout.startswith("unchanged:")
