@@ -55,3 +55,11 @@ def test_dev_ci_has_no_waf_and_a_model_cache(stacks):
     assert "waf" not in nodes(text) and "internet --> alb --> tasks" in text
     assert "efs" in nodes(text) and "tasks --> efs" in text  # pull mode: the model cache
     assert "single-AZ" in text
+
+
+@pytest.mark.tools
+def test_prod_renders_to_svg(stacks, tmp_path):
+    svg = mermaid.render_svg(diagram.mermaid(stacks["prod"]), tmp_path)
+    assert svg.startswith("<svg") and 'aria-roledescription="flowchart-v2"' in svg
+    for label in ("RDS postgres 16", "ElastiCache valkey 8.0", "WAF web ACL", "NAT gateway × 3"):
+        assert label in svg, label

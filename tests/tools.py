@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,7 +30,10 @@ NPM_TOOLS: dict[str, list[str]] = {
     "iam-simulate": ["@cloud-copilot/iam-simulate@0.1.173"],
     # Mermaid's own parser (the one GitHub renders with) on a DOM of jsdom's: checks the diagrams parse.
     "mermaid": ["mermaid@11.17.2", "jsdom@25.0.1"],
+    # Mermaid's renderer; it drives Debian's Chromium (.ci/run installs it), never a downloaded browser.
+    "mermaid-cli": ["@mermaid-js/mermaid-cli@11.17.0"],
 }
+NPM_ENVIRONMENT: dict[str, dict[str, str]] = {"mermaid-cli": {"PUPPETEER_SKIP_DOWNLOAD": "1"}}
 
 
 def tool_dir(name: str) -> Path:
@@ -73,7 +77,8 @@ def npm_tool(name: str) -> Path:
             return directory
         directory.mkdir(parents=True, exist_ok=True)
         subprocess.run(["npm", "install", "--prefix", str(directory), "--no-audit", "--no-fund", "--save-exact",
-                        *NPM_TOOLS[name]], check=True, stdout=subprocess.DEVNULL)
+                        *NPM_TOOLS[name]], check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, **NPM_ENVIRONMENT.get(name, {})})
         marker.write_text(wanted)
     return directory
 
