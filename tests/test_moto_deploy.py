@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -110,8 +110,10 @@ def workdirs(stacks, terraform_env, moto_url, tmp_path_factory) -> dict[str, Pat
     return directories
 
 
-# What Terraform prints about the lock it could not take.
-LOCK_INFO = re.compile(r"ID:\s+(?P<id>\S+).*?Who:\s+(?P<who>\S+).*?Created:\s+(?P<created>\S+ [0-9:]+)", re.S)
+# What Terraform prints about the lock it could not take ("Lock Info:", after the SDK's error, whose
+# RequestID must not be taken for the lock's ID).
+LOCK_INFO = re.compile(r"Lock Info:\s+ID:\s+(?P<id>\S+).*?Who:\s+(?P<who>\S+).*?Created:\s+(?P<created>\S+ [0-9:]+)",
+                       re.S)
 
 
 def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: int = 900):
@@ -249,6 +251,21 @@ def test_plan_takes_the_state_lock(plans, workdirs, terraform_env, moto_url):
     succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env))
     leftover = dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
     assert "Item" not in leftover, "the plan left its lock behind"
+
+
+def test_a_lock_left_by_the_commands_own_retry_is_released(plans, workdirs, terraform_env, moto_url):
+    """The recovery in `terraform()`, for real: a lock that names this host and is no older than the
+    command (what a retried PutItem leaves) is released and the command run again; the plan then
+    succeeds and leaves no lock behind."""
+    dynamodb = aws("dynamodb", moto_url)
+    lock_id = f"{PROJECT['bucket']}/litellm/shared/terraform.tfstate"
+    created = datetime.now(UTC) + timedelta(minutes=1)  # written after the command started
+    info = {"ID": str(uuid.uuid4()), "Operation": "OperationTypePlan", "Info": "", "Version": "1.11.4",
+            "Who": f"{getpass.getuser()}@{socket.gethostname()}", "Path": lock_id,
+            "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    dynamodb.put_item(TableName=PROJECT["table"], Item={"LockID": {"S": lock_id}, "Info": {"S": json.dumps(info)}})
+    succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], workdirs["shared"], terraform_env))
+    assert "Item" not in dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
 
 
 def addresses(stack: dict) -> list[str]:
