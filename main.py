@@ -141,13 +141,9 @@ def command_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(f"valid: {', '.join(environments.names())}")
     for workspace in environments.workspaces:
-        providers = workspace.settings.providers
-        for provider in ("openai", "anthropic"):
-            listed = getattr(providers, provider)
-            for model, shutdown, source in retirements.upcoming(provider, listed.models if listed else [],
-                                                                date.today()):
-                print(f"note: {workspace.name}: providers.{provider} model {model} shuts down on "
-                      f"{shutdown.isoformat()} ({source}); validation refuses it from that day")
+        for provider, model, shutdown, source in retirements.upcoming(workspace.settings.providers, date.today()):
+            print(f"note: {workspace.name}: providers.{provider} model {model} shuts down on "
+                  f"{shutdown.isoformat()} ({source}); validation refuses it from that day")
     return 0
 
 
@@ -164,14 +160,23 @@ def synthesize_if_needed(environments: Environments, outdir: Path, *, force: boo
     return stacks, True
 
 
+def _synthesized(args: argparse.Namespace) -> tuple[Environments, Path] | None:
+    """The selected environments and an output directory holding their synthesis (done if needed)."""
+    environments = load(args.workspaces, args.environments)
+    if environments is None:
+        return None
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    synthesize_if_needed(environments, outdir)
+    return environments, outdir
+
+
 def command_diagram(args: argparse.Namespace) -> int:
     from stacks import diagram
 
-    environments = load(args.workspaces, args.environments)
-    if environments is None:
+    synthesized = _synthesized(args)
+    if synthesized is None:
         return EXIT_INVALID
-    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    synthesize_if_needed(environments, outdir)
+    environments, outdir = synthesized
     for path in diagram.write(outdir, environments.names(), DIAGRAMS_DIR):
         print(f"wrote {path.relative_to(Path(__file__).resolve().parent)}")
     if diagram.README_WORKSPACE in environments.names():
@@ -182,28 +187,20 @@ def command_diagram(args: argparse.Namespace) -> int:
 
 def command_cost(args: argparse.Namespace) -> int:
     from stacks import cost
+    from stacks.synthesized import read_stack
 
-    environments = load(args.workspaces, args.environments)
-    if environments is None:
+    synthesized = _synthesized(args)
+    if synthesized is None:
         return EXIT_INVALID
-    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    synthesize_if_needed(environments, outdir)
-
-    def stack(name: str) -> dict:
-        return json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
-
-    costs, regions = {}, {}
+    environments, outdir = synthesized
     try:
-        for workspace in environments.workspaces:
-            task = workspace.settings.task
-            cache_gb = task.ollama.total_size_mb / 1024 if task.pulls_model and task.ollama else 0.0
-            costs[workspace.name] = cost.workspace_items(
-                stack(workspace.name), stack(workspace.secrets_stack_id), region=workspace.settings.region,
-                model_cache_gb=cache_gb)
-            regions[workspace.name] = workspace.settings.region
+        costs = {workspace.name: cost.workspace_cost(workspace, {
+            name: read_stack(outdir, name) for name in (workspace.name, workspace.secrets_stack_id)})
+            for workspace in environments.workspaces}
     except cost.UnknownPrice as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID
+    regions = {workspace.name: workspace.settings.region for workspace in environments.workspaces}
     if args.write:
         COST_FILE.write_text(cost.as_json(costs))
         cost.embed(README, cost.table(costs, regions))

@@ -8,6 +8,7 @@ a model they name shuts down, not in production. Add the date when a provider an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 CHECKED = date(2026, 11, 26)
@@ -42,13 +43,24 @@ def shutdown_of(provider: str, model: str) -> tuple[date, str] | None:
 
 
 NOTICE_DAYS = 90
+# The provider tables whose model ids have dated shutdowns here.
+PROVIDERS = ("openai", "anthropic")
 
 
-def upcoming(provider: str, models: list[str], today: date) -> list[tuple[str, date, str]]:
-    """The models that shut down within NOTICE_DAYS (not yet: those past are refused)."""
+def listed_models(providers: object) -> Iterator[tuple[str, int, str]]:
+    """(provider table, index, model id) of every model a workspace's [providers] lists."""
+    for provider in PROVIDERS:
+        listed = getattr(providers, provider)
+        for index, model in enumerate(listed.models if listed else []):
+            yield provider, index, model
+
+
+def upcoming(providers: object, today: date) -> list[tuple[str, str, date, str]]:
+    """(provider, model, shutdown, source) of the listed models that shut down within NOTICE_DAYS
+    (not yet: those past are refused)."""
     found = []
-    for model in models:
+    for provider, _, model in listed_models(providers):
         shutdown = shutdown_of(provider, model)
         if shutdown is not None and today < shutdown[0] and (shutdown[0] - today).days <= NOTICE_DAYS:
-            found.append((model, *shutdown))
+            found.append((provider, model, *shutdown))
     return found

@@ -328,6 +328,11 @@ def database_connections(workspace: Workspace) -> Iterator[Violation]:
                f"{max(usable // per_task, 1)}, lower task.litellm.workers, or choose a larger database.instance_class")
 
 
+def opens_to_everyone(cidrs: list[str]) -> bool:
+    """Whether the blocks include 0.0.0.0/0 (or any /0)."""
+    return any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in cidrs)
+
+
 def admin_access(workspace: Workspace) -> Iterator[Violation]:
     settings = workspace.settings
     cidrs = settings.ingress.admin_cidrs
@@ -336,7 +341,7 @@ def admin_access(workspace: Workspace) -> Iterator[Violation]:
         yield ("ingress.admin_cidrs", cidrs,
                f"at most {MAX_ADMIN_CIDRS} blocks fit one load balancer rule beside a path; "
                "merge them into wider blocks or reach the admin routes through one VPN range")
-    if cidrs is not None and any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in cidrs):
+    if cidrs is not None and opens_to_everyone(cidrs):
         yield ("ingress.admin_cidrs", cidrs,
                "0.0.0.0/0 restricts nothing; list the office or VPN ranges allowed to administer LiteLLM")
     if workspace.is_production and settings.litellm.admin_ui and cidrs is None:
@@ -361,16 +366,13 @@ def serves_a_model(workspace: Workspace) -> Iterator[Violation]:
 
 
 def models_in_service(workspace: Workspace) -> Iterator[Violation]:
-    providers = workspace.settings.providers
     today = date.today()
-    for provider in ("openai", "anthropic"):
-        listed = getattr(providers, provider)
-        for index, model in enumerate(listed.models if listed else []):
-            shutdown = retirements.shutdown_of(provider, model)
-            if shutdown is not None and shutdown[0] <= today:
-                yield (f"providers.{provider}.models[{index}]", model,
-                       f"was shut down by the provider on {shutdown[0].isoformat()} ({shutdown[1]}); every request "
-                       "to it would fail: choose a model the page lists as a replacement")
+    for provider, index, model in retirements.listed_models(workspace.settings.providers):
+        shutdown = retirements.shutdown_of(provider, model)
+        if shutdown is not None and shutdown[0] <= today:
+            yield (f"providers.{provider}.models[{index}]", model,
+                   f"was shut down by the provider on {shutdown[0].isoformat()} ({shutdown[1]}); every request "
+                   "to it would fail: choose a model the page lists as a replacement")
 
 
 def production(workspace: Workspace) -> Iterator[Violation]:

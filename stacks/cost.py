@@ -13,8 +13,13 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from environments import marked_block
+from environments.workspace import Workspace
+from stacks.synthesized import resources
 
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 FARGATE_FREE_EPHEMERAL_GIB = 20
@@ -46,17 +51,13 @@ def _price(table: dict, key: str, region: str) -> float:
     return table[key]
 
 
-def _values(stack: dict, kind: str) -> list[dict]:
-    return list(stack.get("resource", {}).get(kind, {}).values())
-
-
 def workspace_items(stack: dict, secrets_stack: dict, *, region: str, model_cache_gb: float) -> list[Item]:
     prices = prices_for(region)
     hours = prices["hours_per_month"]
     items: list[Item] = []
 
-    for service in _values(stack, "aws_ecs_service"):
-        (definition,) = _values(stack, "aws_ecs_task_definition")
+    for service in resources(stack, "aws_ecs_service"):
+        (definition,) = resources(stack, "aws_ecs_task_definition")
         vcpu, memory_gb = int(definition["cpu"]) / 1024, int(definition["memory"]) / 1024
         arm = (definition.get("runtime_platform") or {}).get("cpu_architecture") == "ARM64"
         fargate = prices["fargate"]
@@ -73,18 +74,18 @@ def workspace_items(stack: dict, secrets_stack: dict, *, region: str, model_cach
                           f"{', Spot' if spot else ''}"))
 
     network = prices["network"]
-    nat = len(_values(stack, "aws_nat_gateway"))
+    nat = len(resources(stack, "aws_nat_gateway"))
     if nat:
         items.append(Item("NAT gateways", nat * network["nat_gateway_hour"] * hours, f"{nat} × hourly"))
-    albs = _values(stack, "aws_lb")
+    albs = resources(stack, "aws_lb")
     public_subnets = [name for name in stack.get("resource", {}).get("aws_subnet", {}) if "public_subnet" in name]
-    addresses = len(_values(stack, "aws_eip")) + sum(len(public_subnets) for alb in albs if not alb.get("internal"))
+    addresses = len(resources(stack, "aws_eip")) + sum(len(public_subnets) for alb in albs if not alb.get("internal"))
     if addresses:
         items.append(Item("Public IPv4", addresses * network["public_ipv4_hour"] * hours,
                           f"{addresses} addresses (NAT, ALB per zone)"))
     if albs:
         items.append(Item("Load balancer", len(albs) * network["alb_hour"] * hours, "hourly, LCUs extra"))
-    interface = [endpoint for endpoint in _values(stack, "aws_vpc_endpoint")
+    interface = [endpoint for endpoint in resources(stack, "aws_vpc_endpoint")
                  if endpoint.get("vpc_endpoint_type") == "Interface"]
     if interface:
         zones = sum(len(endpoint.get("subnet_ids", [])) for endpoint in interface)
@@ -92,7 +93,7 @@ def workspace_items(stack: dict, secrets_stack: dict, *, region: str, model_cach
                           f"{len(interface)} interface endpoints × zones = {zones}"))
 
     rds = prices["rds"]
-    for database in _values(stack, "aws_db_instance"):
+    for database in resources(stack, "aws_db_instance"):
         copies = 2 if database.get("multi_az") else 1
         hourly = _price(rds["instance_hour"], database["instance_class"], region)
         monthly = copies * (hourly * hours + database["allocated_storage"] * rds["gp3_gb_month"])
@@ -103,35 +104,44 @@ def workspace_items(stack: dict, secrets_stack: dict, *, region: str, model_cach
                           f"{database['instance_class']}{standby}, {database['allocated_storage']} GB gp3"))
 
     cache = prices["elasticache"]
-    for group in _values(stack, "aws_elasticache_replication_group"):
+    for group in resources(stack, "aws_elasticache_replication_group"):
         hourly = _price(cache["node_hour"], group["node_type"], region)
         if group.get("engine") == "redis":
             hourly *= cache["redis_premium"]
         nodes = group["num_cache_clusters"]
         items.append(Item("ElastiCache", nodes * hourly * hours, f"{nodes} × {group['node_type']} {group['engine']}"))
 
-    if _values(stack, "aws_efs_file_system"):
+    if resources(stack, "aws_efs_file_system"):
         items.append(Item("EFS model cache", model_cache_gb * prices["efs"]["standard_gb_month"],
                           f"{model_cache_gb:.1f} GB"))
 
-    acls = _values(stack, "aws_wafv2_web_acl")
+    acls = resources(stack, "aws_wafv2_web_acl")
     if acls:
         rules = sum(len(acl.get("rule", [])) for acl in acls)
         waf = prices["waf"]
         items.append(Item("WAF", len(acls) * waf["web_acl_month"] + rules * waf["rule_month"],
                           f"{len(acls)} web ACL, {rules} rules; requests extra"))
 
-    keys = len(_values(stack, "aws_kms_key")) + len(_values(secrets_stack, "aws_kms_key"))
+    keys = len(resources(stack, "aws_kms_key")) + len(resources(secrets_stack, "aws_kms_key"))
     if keys:
         items.append(Item("KMS keys", keys * prices["kms"]["key_month"], f"{keys} keys"))
 
     watch = prices["cloudwatch"]
-    alarms = len(_values(stack, "aws_cloudwatch_metric_alarm"))
-    dashboards = len(_values(stack, "aws_cloudwatch_dashboard"))
+    alarms = len(resources(stack, "aws_cloudwatch_metric_alarm"))
+    dashboards = len(resources(stack, "aws_cloudwatch_dashboard"))
     if alarms or dashboards:
         items.append(Item("CloudWatch", alarms * watch["alarm_month"] + dashboards * watch["dashboard_month"],
                           f"{alarms} alarms, {dashboards} dashboard"))
     return items
+
+
+def workspace_cost(workspace: Workspace, stacks: Mapping[str, dict]) -> list[Item]:
+    """The workspace's items, from its stack and its secrets stack in `stacks` (by name); the model
+    cache holds every model the task pulls."""
+    task = workspace.settings.task
+    cache_gb = task.ollama.total_size_mb / 1024 if task.pulls_model and task.ollama else 0.0
+    return workspace_items(stacks[workspace.name], stacks[workspace.secrets_stack_id],
+                           region=workspace.settings.region, model_cache_gb=cache_gb)
 
 
 def total(items: list[Item]) -> float:
@@ -160,6 +170,4 @@ README_END = "<!-- /cost -->"
 
 
 def embed(readme: Path, markdown: str) -> None:
-    text = readme.read_text()
-    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
-    readme.write_text(text[:start] + f"{README_BEGIN}\n{markdown}{README_END}" + text[end:])
+    marked_block.rewrite(readme, f"{README_BEGIN}\n{markdown}{README_END}", README_BEGIN, README_END)

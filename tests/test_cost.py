@@ -16,11 +16,7 @@ ENVIRONMENTS = {workspace.name: workspace for workspace in load_environments().w
 
 
 def workspace_cost(stacks: dict, name: str, stack: dict | None = None) -> list[cost.Item]:
-    workspace = ENVIRONMENTS[name]
-    task = workspace.settings.task
-    cache_gb = task.ollama.total_size_mb / 1024 if task.pulls_model and task.ollama else 0.0
-    return cost.workspace_items(stack or stacks[name], stacks[f"{name}-secrets"], region=workspace.settings.region,
-                                model_cache_gb=cache_gb)
+    return cost.workspace_cost(ENVIRONMENTS[name], {**stacks, **({name: stack} if stack else {})})
 
 
 def items_of(stacks: dict, name: str, stack: dict | None = None) -> dict[str, float]:

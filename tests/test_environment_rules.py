@@ -17,6 +17,7 @@ import tomlkit
 
 from environments import retirements
 from environments.loader import load_environments
+from environments.model import Providers
 from environments.problems import InvalidEnvironment
 from tests.conftest import ENVIRONMENTS, SHIPPED_WORKSPACES
 
@@ -447,4 +448,5 @@ def test_every_pattern_in_the_model_is_anchored():
     (date(2027, 1, 14), []),                           # shut down: the rule refuses it instead
 ])
 def test_validate_gives_notice_of_a_shutdown_within_90_days(today, expected):
-    assert [model for model, _, _ in retirements.upcoming("openai", ["gpt-4o", "gpt-5.1"], today)] == expected
+    providers = Providers(openai={"models": ["gpt-4o", "gpt-5.1"]})
+    assert [model for _, model, _, _ in retirements.upcoming(providers, today)] == expected

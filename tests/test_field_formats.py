@@ -129,33 +129,30 @@ def set_path(document: dict, path: str, value: object) -> None:
     table[last] = value
 
 
-def problems_of(directory: Path) -> list[str]:
+def assert_refused(directory: Path, edited: str, path: str, value: object, named: str) -> None:
+    """`edited` (a file of the shipped environments) with `path` set to `value`, beside copies of the
+    others the loader needs: validation refuses it with a problem naming `named` in that file."""
+    shutil.copy(ENVIRONMENTS / "project.toml", directory / "project.toml")
+    shutil.copy(ENVIRONMENTS / "dev.toml", directory / "dev.toml")
+    document = tomlkit.parse((ENVIRONMENTS / edited).read_text())
+    set_path(document, path, value)
+    (directory / edited).write_text(tomlkit.dumps(document))
     try:
         load_environments(directory=directory)
+        problems = []
     except InvalidEnvironment as error:
-        return [str(problem) for problem in error.problems]
-    return []
+        problems = [str(problem) for problem in error.problems]
+    assert any(f"{edited}: {named} " in problem or f"{edited}: {named}." in problem for problem in problems), \
+        "\n".join(problems) or "accepted"
 
 
 @pytest.mark.parametrize("field", sorted(WORKSPACE_CASES))
 def test_workspace_field_refuses_a_value_aws_would_reject(field, tmp_path):
     base, path, value, named = WORKSPACE_CASES[field]
-    shutil.copy(ENVIRONMENTS / "project.toml", tmp_path / "project.toml")
-    document = tomlkit.parse((ENVIRONMENTS / f"{base}.toml").read_text())
-    set_path(document, path, value)
-    (tmp_path / f"{base}.toml").write_text(tomlkit.dumps(document))
-    problems = problems_of(tmp_path)
-    assert any(f"{base}.toml: {named} " in problem or f"{base}.toml: {named}." in problem for problem in problems), \
-        "\n".join(problems) or "accepted"
+    assert_refused(tmp_path, f"{base}.toml", path, value, named)
 
 
 @pytest.mark.parametrize("field", sorted(PROJECT_CASES))
 def test_project_field_refuses_a_value_aws_would_reject(field, tmp_path):
     path, value, named = PROJECT_CASES[field]
-    document = tomlkit.parse((ENVIRONMENTS / "project.toml").read_text())
-    set_path(document, path, value)
-    (tmp_path / "project.toml").write_text(tomlkit.dumps(document))
-    shutil.copy(ENVIRONMENTS / "dev.toml", tmp_path / "dev.toml")
-    problems = problems_of(tmp_path)
-    assert any(f"project.toml: {named} " in problem or f"project.toml: {named}." in problem for problem in problems), \
-        "\n".join(problems) or "accepted"
+    assert_refused(tmp_path, "project.toml", path, value, named)

@@ -7,7 +7,6 @@ ingress.allowed_cidrs are blocked, and LiteLLM's admin routes answer only ingres
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from cdktf_cdktf_provider_aws.wafv2_ip_set import Wafv2IpSet
@@ -32,6 +31,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from environments.model import Ingress
+from environments.rules import opens_to_everyone
 from modules.aws import AwsContext
 from modules.load_balancer.admin import ADMIN_PATHS
 from modules.observability.log_group import encrypted_log_group, log_delivery_policy
@@ -92,10 +92,6 @@ def admin_path_statements() -> list[dict]:
         }}
         for path, constraint in matches.items()
     ]
-
-
-def opens_to_everyone(cidrs: list[str]) -> bool:
-    return any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in cidrs)
 
 
 def web_acl(
