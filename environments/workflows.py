@@ -105,7 +105,6 @@ def render(environments: Environments) -> dict[str, str]:
         "deploy_needs": deploy_needs(all_stacks),
         "workspaces": [stack for stack in all_stacks if stack.name != "shared"],
         "dispatch_event": DISPATCH_EVENT,
-        "state_bucket": environments.project.state.bucket,
         "terraform_version": TERRAFORM_VERSION,
         "python_version": PYTHON_VERSION,
         "node_version": NODE_VERSION,

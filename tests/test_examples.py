@@ -78,6 +78,22 @@ def test_002_passes_the_checkov_gate(examples_outdir):
     assert " 0 new, 0 stale" in result.stdout
 
 
+@pytest.mark.parametrize("directory", [*DIRECTORIES, EXAMPLES / "002-high-availability"],
+                         ids=[*(path.name for path in DIRECTORIES), PRIVATE_002])
+def test_the_plan_gate_passes_every_example_with_its_own_project(directory, examples_outdir, tmp_path, capsys):
+    """What the project synthesizes from any design passes main's plan gate as a whole directory, each
+    example's backend rebuilt from its own project.toml (the variant shares 002's)."""
+    from review import plan_gate
+
+    name = directory.name if directory in DIRECTORIES else PRIVATE_002
+    status = plan_gate.main([str(examples_outdir / name), "--out", str(tmp_path / "gated"),
+                             "--project", str(directory / "project.toml")])
+    output = capsys.readouterr()
+    assert status == 0, output.err
+    planned = ["shared", *sorted(path.stem for path in workspace_files(directory))]
+    assert sorted(path.name for path in (tmp_path / "gated" / "stacks").iterdir()) == sorted(planned)
+
+
 @pytest.mark.terraform
 @pytest.mark.parametrize("example, stack", STACKS, ids=[f"{e}/{s}" for e, s in STACKS])
 def test_example_stack_passes_terraform_validate(example, stack, examples, terraform_env, tmp_path):

