@@ -87,7 +87,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     bump.add_argument("--commit", help="application commit the image was built from (full SHA)")
     bump.add_argument("--message-file", type=Path, metavar="FILE", help="write a commit message for the change here")
     bump.add_argument("--github-output", type=Path, metavar="FILE",
-                      help="append workspace, tier, region, changed and deploy-directly here ($GITHUB_OUTPUT)")
+                      help="append workspace, tier, region, changed and auto-merge here ($GITHUB_OUTPUT)")
     _environments_option(bump)
 
     secret = _aws_command(

@@ -58,7 +58,7 @@ class BumpResult:
         """Step outputs for GitHub Actions ($GITHUB_OUTPUT): validated values only."""
         return (f"workspace={self.workspace}\ntier={self.tier}\nregion={self.region}\n"
                 f"changed={'true' if self.changed else 'false'}\n"
-                f"deploy-directly={'true' if self.tier == 'development' else 'false'}\n")
+                f"auto-merge={'true' if self.tier == 'development' else 'false'}\n")
 
 
 def shown(value: str) -> str:

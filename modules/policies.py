@@ -22,10 +22,16 @@ def document(*statements: Statement) -> str:
     return json.dumps(document_of(*statements), sort_keys=False)
 
 
-def statement(effect: str, actions: list[str] | str, *, sid: str, resources: list[str] | str | None = "*",
-              not_resources: list[str] | None = None, condition: dict | None = None) -> Statement:
-    """One statement; `not_resources` instead of `resources` for "everything but these"."""
-    found: Statement = {"Sid": sid, "Effect": effect, "Action": actions}
+def statement(effect: str, actions: list[str] | str | None, *, sid: str, resources: list[str] | str | None = "*",
+              not_resources: list[str] | None = None, not_actions: list[str] | None = None,
+              condition: dict | None = None) -> Statement:
+    """One statement; `not_resources` instead of `resources`, `not_actions` instead of `actions`, for
+    "everything but these"."""
+    found: Statement = {"Sid": sid, "Effect": effect}
+    if not_actions is not None:
+        found["NotAction"] = not_actions
+    else:
+        found["Action"] = actions
     if not_resources is not None:
         found["NotResource"] = not_resources
     elif resources is not None:

@@ -18,7 +18,7 @@ from constructs import Construct
 from environments.loader import Environments
 from modules.aws import AwsContext
 from modules.ci_access.construct import GitHubAccess
-from modules.ci_access.policies import stack_groups
+from modules.ci_access.policies import TRUST_ROOT_TAG, stack_groups
 from modules.state_backend.construct import StateBackend
 from stacks.base import ProjectStack
 
@@ -32,16 +32,13 @@ class BootstrapStack(ProjectStack):
         super().__init__(scope, id_)
         project = environments.project
         LocalBackend(self, path=LOCAL_STATE_PATH)
-        self.aws_provider(project=project, region=project.region, tags={"Stack": STACK_ID})
+        # Every resource here is the trust root: the CI roles may change nothing tagged so.
+        self.aws_provider(project=project, region=project.region, tags={"Stack": STACK_ID, TRUST_ROOT_TAG: "true"})
         groups = stack_groups(environments)
         backend = StateBackend(self, "state_backend", project=project,
                                aws=AwsContext(account_id=project.aws_account_id, region=project.region),
                                groups=groups)
-        access = GitHubAccess(
-            self, "github", groups=groups,
-            bump_deploys={workspace.name for workspace in environments.workspaces
-                          if workspace.settings.tier == "development"},
-        )
+        access = GitHubAccess(self, "github", groups=groups)
         TerraformOutput(self, "state_bucket", value=backend.bucket.bucket.bucket)
         TerraformOutput(self, "lock_table", value=backend.lock_table.name)
         TerraformOutput(self, "state_key_arn", value=backend.key.arn)

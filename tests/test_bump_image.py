@@ -97,7 +97,7 @@ def test_good_payload_changes_exactly_the_image_line(tmp_path):
     untouched = {name: digest for name, digest in fingerprint(directory).items() if name != "dev.toml"}
     assert untouched == {name: digest for name, digest in fingerprint(ENVIRONMENTS).items() if name != "dev.toml"}
     assert outputs.read_text() == ("workspace=dev\ntier=development\nregion=eu-west-1\nchanged=true\n"
-                                   "deploy-directly=true\n")
+                                   "auto-merge=true\n")
     message = (tmp_path / "runner" / "commit-message").read_text()
     assert message.splitlines()[0] == f"Bump LiteLLM image of dev to {PINNED}" and f"Source-Commit: {SHA}" in message
 
@@ -108,7 +108,7 @@ def test_staging_takes_a_digest_and_goes_through_a_pull_request(tmp_path):
         dispatch_event({"workspace": "staging", "image": image, "commit": SHA}), tmp_path)
     assert result.returncode == 0, result.stderr
     assert f'image = "{image}"' in (directory / "staging.toml").read_text()
-    assert "deploy-directly=false" in outputs.read_text()
+    assert "auto-merge=false" in outputs.read_text()
 
 
 def test_bumping_to_the_current_image_changes_nothing(tmp_path):

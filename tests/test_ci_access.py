@@ -97,6 +97,53 @@ PLAN_CASES = [
     ("shared reads no workspace state", "shared", "s3:GetObject", state("dev/terraform.tfstate"), {}, False),
 ]
 
+STATE_BUCKET = f"arn:aws:s3:::{BUCKET}"
+STATE_KEY = key(["alias/litellm-state-dev"], **{"aws:ResourceTag/TrustRoot": "true"})
+LOCK_KEY = key(["alias/litellm-terraform-state"], **{"aws:ResourceTag/TrustRoot": "true"})
+OWN_DATABASE_SECRET = {
+    "aws:ResourceTag/aws:rds:primaryDBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:litellm-dev-postgres"}
+DATABASE_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1234-AbCdEf"
+# The trust root (bootstrap stack): each denial beside the near neighbour that stays allowed. Both kinds of
+# CI role, every group: (case, group, action, resource, context, allowed?).
+TRUST_ROOT_CASES = [
+    ("lists the state bucket", "dev", "s3:ListBucket", STATE_BUCKET, {}, True),
+    ("no lifecycle rule on the state bucket", "dev", "s3:PutLifecycleConfiguration", STATE_BUCKET, {}, False),
+    ("no bucket policy", "dev", "s3:PutBucketPolicy", STATE_BUCKET, {}, False),
+    ("versioning stays on", "dev", "s3:PutBucketVersioning", STATE_BUCKET, {}, False),
+    ("encryption stays", "dev", "s3:PutEncryptionConfiguration", STATE_BUCKET, {}, False),
+    ("no replication elsewhere", "dev", "s3:PutReplicationConfiguration", STATE_BUCKET, {}, False),
+    ("public access stays blocked", "dev", "s3:PutBucketPublicAccessBlock", STATE_BUCKET, {}, False),
+    ("the bucket stays", "dev", "s3:DeleteBucket", STATE_BUCKET, {}, False),
+    ("no ACL on a state object", "dev", "s3:PutObjectAcl", state("dev/terraform.tfstate"), {}, False),
+    ("no version of its own state erased", "dev", "s3:DeleteObjectVersion", state("dev/terraform.tfstate"), {}, False),
+    ("the lock table stays", "dev", "dynamodb:DeleteTable", LOCKS, {}, False),
+    ("its backups stay", "dev", "dynamodb:UpdateContinuousBackups", LOCKS, {}, False),
+    ("its settings stay", "dev", "dynamodb:UpdateTable", LOCKS, {}, False),
+    ("shared: no lifecycle rule either", "shared", "s3:PutLifecycleConfiguration", STATE_BUCKET, {}, False),
+    ("no deletion of its own state key", "dev", "kms:ScheduleKeyDeletion", KEY, STATE_KEY, False),
+    ("no key policy", "dev", "kms:PutKeyPolicy", KEY, STATE_KEY, False),
+    ("no disabling", "dev", "kms:DisableKey", KEY, STATE_KEY, False),
+    ("rotation stays on", "dev", "kms:DisableKeyRotation", KEY, STATE_KEY, False),
+    ("no grant", "dev", "kms:CreateGrant", KEY, STATE_KEY, False),
+    ("no tag removed", "dev", "kms:UntagResource", KEY, {**STATE_KEY, "aws:TagKeys": ["TrustRoot"]}, False),
+    ("no deletion of the lock key", "dev", "kms:ScheduleKeyDeletion", KEY, LOCK_KEY, False),
+    ("the lock key's policy stays", "shared", "kms:PutKeyPolicy", KEY, LOCK_KEY, False),
+    ("the alias stays", "dev", "kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/litellm-state-dev", {},
+     False),
+    ("no look-alike alias", "dev", "kms:CreateAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/litellm-state-x",
+     {"kms:ResourceAliases": ["alias/litellm-dev"], "aws:ResourceTag/Workspace": "dev"}, False),
+    ("no TrustRoot tag on its own resources", "dev", "ec2:CreateTags", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-1",
+     {"aws:TagKeys": ["TrustRoot"], "aws:RequestTag/TrustRoot": "true", **TAGGED["dev"]}, False),
+]
+# Deploy roles keep using what they hold (the plan roles only read: their own neighbours are in PLAN_CASES).
+TRUST_ROOT_NEIGHBOURS = [
+    ("writes its own state object", "dev", "s3:PutObject", state("dev/terraform.tfstate"), {}, True),
+    ("takes its own lock", "dev", "dynamodb:PutItem", LOCKS,
+     {"dynamodb:LeadingKeys": [f"{BUCKET}/litellm/dev/terraform.tfstate"]}, True),
+    ("encrypts with its own state key", "dev", "kms:GenerateDataKey", KEY, STATE_KEY, True),
+    ("uses the lock key through DynamoDB", "dev", "kms:GenerateDataKey", KEY,
+     {**LOCK_KEY, "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}, True),
+]
 SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-x/litellm-x"
 ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
 DEPLOY_CASES = [
@@ -173,6 +220,11 @@ DEPLOY_CASES = [
      {"aws:RequestTag/Workspace": "staging", "aws:TagKeys": ["Workspace"]}, True),
     ("not prod's certificate", "staging", "acm:DeleteCertificate",
      f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/1", {"aws:ResourceTag/Workspace": "prod"}, False),
+    ("reads no database secret", "dev", "secretsmanager:GetSecretValue", DATABASE_SECRET, OWN_DATABASE_SECRET, False),
+    ("reads no log events", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev/litellm:log-stream:x", TAGGED["dev"], False),
+    ("refreshes its own parameters", "dev", "ssm:GetParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", TAGGED["dev"], True),
     ("shared manages its repositories", "shared", "ecr:PutLifecyclePolicy",
      f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/litellm/litellm", {}, True),
     ("shared creates no role", "shared", "iam:CreateRole", role("shared/x"),
@@ -194,6 +246,24 @@ BOUNDARY_CASES = [
     ("cannot create roles", "dev", "iam:CreateRole", role("dev/x"), {"iam:PermissionsBoundary": boundary("dev")},
      False),
     ("cannot assume roles", "dev", "sts:AssumeRole", role("ci/litellm-ci-deploy-prod"), {}, False),
+    ("reads its own log events", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev/litellm:log-stream:x", {}, True),
+    ("not another workspace's", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/prod/litellm:log-stream:x", {}, False),
+    ("not dev-ci's", "dev", "logs:FilterLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev-ci/litellm", {}, False),
+    ("writes enhanced monitoring metrics", "dev", "logs:PutLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:log-stream:db-ABC", {}, True),
+    ("reads no one's metrics", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:log-stream:db-ABC", {}, False),
+    ("reads its own database's secret", "dev", "secretsmanager:GetSecretValue", DATABASE_SECRET, OWN_DATABASE_SECRET,
+     True),
+    ("not prod's database secret", "dev", "secretsmanager:GetSecretValue", DATABASE_SECRET,
+     {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:litellm-prod-postgres"},
+     False),
+    ("not dev-ci's database secret", "dev", "secretsmanager:GetSecretValue", DATABASE_SECRET,
+     {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:litellm-dev-ci-postgres"},
+     False),
     ("invokes models", "dev", "bedrock:InvokeModel",
      f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", {}, True),
 ]
@@ -234,6 +304,28 @@ def test_deploy_roles(stacks):
                                    principal_of=lambda g: role(f"ci/{GROUPS[g].deploy_role_name}")))
 
 
+@pytest.mark.parametrize("kind", ["plan", "deploy"])
+def test_no_ci_role_can_change_the_trust_root(kind, stacks):
+    """The state bucket's configuration, its objects' history, the lock table and every state or lock key
+    are the administrator's alone, whichever group's plan or deploy role asks."""
+    identity = plan_identity if kind == "plan" else deploy_identity
+    name_of = (lambda g: GROUPS[g].plan_role_name) if kind == "plan" else (lambda g: GROUPS[g].deploy_role_name)
+    cases = TRUST_ROOT_CASES + (TRUST_ROOT_NEIGHBOURS if kind == "deploy" else [])
+    _check(cases, _requests(cases, identity, key_policy=key_policy_of(stacks["bootstrap"]),
+                            principal_of=lambda g: role(f"ci/{name_of(g)}")))
+
+
+def test_the_trust_root_carries_its_tag_and_no_workspace_tag(stacks):
+    """Tagged TrustRoot by the bootstrap stack's provider, and never Workspace (which would make the tag rules
+    refuse each group its own state key and lock items)."""
+    bootstrap = stacks["bootstrap"]
+    (provider,) = bootstrap["provider"]["aws"]
+    assert provider["default_tags"][0]["tags"]["TrustRoot"] == "true"
+    for kind in ("aws_kms_key", "aws_s3_bucket", "aws_dynamodb_table"):
+        for body in bootstrap["resource"][kind].values():
+            assert "Workspace" not in body.get("tags", {}), body
+
+
 def test_permissions_boundary_holds_an_administrator_role_in(stacks):
     _check(BOUNDARY_CASES, _requests(
         BOUNDARY_CASES, lambda g: (("anything", ANYTHING),), principal_of=lambda g: role(f"{g}/litellm-{g}-task"),
@@ -257,12 +349,12 @@ def test_boundary_allows_every_action_the_workspace_roles_use(stacks):
     ("prod", "prod", "deploy.yml", True),
     ("prod", "prod", "plan-stacks.yml", False),
     ("prod", "dev", "deploy.yml", False),
-    ("prod", "prod", "image-bump.yml", False),  # production is never bumped directly
-    ("dev", "dev", "image-bump.yml", True),
+    ("prod", "prod", "image-bump.yml", False),  # bumps are pull requests: image-bump.yml deploys nothing
+    ("dev", "dev", "image-bump.yml", False),
     ("dev", "plan-dev", "plan-stacks.yml", False),  # the plan environment cannot deploy
 ])
 def test_deploy_roles_trust_one_workflow_on_main_in_their_environment(name, environment, workflow, allowed):
-    subjects = policies.deploy_subjects(GROUPS[name], bump_deploys=name in {"dev"})
+    subjects = policies.deploy_subjects(GROUPS[name])
     presented = policies.subject(PROJECT, environment=environment, workflow=workflow)
     assert (presented in subjects) is allowed
     assert all(subject.endswith("@refs/heads/main") for subject in subjects)

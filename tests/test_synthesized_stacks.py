@@ -339,8 +339,8 @@ def test_github_roles_live_in_bootstrap_and_trust_one_workflow_on_main(stacks):
     for name in groups:
         assert subjects(f"litellm-ci-plan-{name}") == [f"{prefix}plan-{name}{workflows}{workflow}@refs/heads/main"
                                                        for workflow in ("plan-stacks.yml", "drift.yml")]
-        bump = [f"{prefix}{name}{workflows}image-bump.yml@refs/heads/main"] if name == "dev" else []
-        assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}deploy.yml@refs/heads/main", *bump]
+        # Image bumps are pull requests: image-bump.yml assumes no deploy role.
+        assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}deploy.yml@refs/heads/main"]
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)

@@ -88,7 +88,11 @@ def test_event_payload_is_read_only_in_env_blocks():
             line = text[:match.start()].splitlines()[-1] + match.group(0)
             # Values GitHub sets, never the pull request's author (head_branch, titles... are never read).
             github_set = r"github\.event\.(workflow_run\.(id|head_sha|conclusion|event)|repository\.default_branch)"
+            # The bump-scope check: commits to check out, and author and branch as data through env.
+            pull_request = r"github\.event\.pull_request\.(base\.sha|head\.sha|user\.login|head\.ref)"
             allowed = re.match(r"^\s+[A-Z_]+: \$\{\{ github\.event\.client_payload\.\w+ \}\}$", line) or \
+                re.match(r"^\s+[A-Z_]+: \$\{\{ " + pull_request + r" \}\}$", line) or \
+                re.match(r"^\s+ref: \$\{\{ github\.event\.pull_request\.(base|head)\.sha \}\}$", line) or \
                 "group: plan-${{ github.event.pull_request.number }}" in line or \
                 re.search(r"\$\{\{ " + github_set + r" \}\}$", line) or \
                 re.match(r"^\s+if: " + github_set + r" == '\w+' && " + github_set + r" == '\w+'", line)
@@ -147,6 +151,7 @@ def test_pull_request_code_runs_without_credentials():
     contents: read, no environment, no secret, no AWS."""
     workflow = load("plan.yml")
     assert set(workflow[True]) == {"pull_request"}  # YAML 1.1: on -> True
+    assert set(workflow["jobs"]) == {"synthesize", "bump-scope"}
     for job in workflow["jobs"].values():
         assert job["permissions"] == {"contents": "read"} and "environment" not in job
         for step in job["steps"]:
@@ -233,7 +238,7 @@ def test_every_apply_applies_the_plan_the_guard_passed():
         guard = next(index for index, line in enumerate(lines) if "python3 -m environments.plan_review --guard" in line)
         assert plan < guard < len(lines) - 1, (name, job_name)
         assert lines[-1] == "terraform apply -input=false -lock-timeout=10m -auto-approve -no-color plan.tfplan"
-    assert applies >= 9  # shared, three workspaces and their secrets stacks, dev-ci's two, the image bump
+    assert applies >= 8  # shared, three workspaces and their secrets stacks, dev-ci's two
 
 
 def test_pull_request_review_guards_every_planned_stack_from_mains_code():
@@ -257,11 +262,21 @@ def test_workspace_secrets_are_environment_scoped_static_names():
                 assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", value), f"{name}:{job_name}: {key}"
 
 
-def test_image_bump_listens_to_the_documented_event():
+def test_image_bumps_are_pull_requests_and_nothing_pushes_to_main():
+    """Every bump is a pull request of the App; only development ones ask for auto-merge (which the
+    ruleset grants only past the required bump-scope check); no workflow pushes to main or applies."""
     workflow = load("image-bump.yml")
     assert workflow[True]["repository_dispatch"]["types"] == [workflows.DISPATCH_EVENT]  # YAML 1.1: on -> True
-    assert workflow["jobs"]["deploy"]["if"] == \
-        "needs.bump.outputs.changed == 'true' && needs.bump.outputs.deploy-directly == 'true'"
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"} and "id-token" not in json.dumps(workflow)
+    (opening,) = [step for step in job["steps"] if step.get("name", "").startswith("Open the pull request")]
+    assert opening["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+    assert 'if [ "$AUTO_MERGE" = true ]; then\n  gh pr merge "$branch" --auto --squash\nfi' in opening["run"]
+    for name, job_name, step in steps():
+        script = step.get("run", "")
+        assert "HEAD:main" not in script and "origin main" not in script, f"{name}:{job_name} pushes to main"
+    (check,) = [step for step in load("plan.yml")["jobs"]["bump-scope"]["steps"] if "run" in step]
+    assert check["run"].startswith("python3 -m delivery.bump_scope --repository=pull-request ")
 
 
 def test_rendering_does_not_import_cdktf():

@@ -6,8 +6,8 @@ documents and the reasoning). Per stack group (`shared`, each workspace):
 
 - a plan role, assumable only by the plan workflow on main in the group's `plan-<group>`
   GitHub environment: ReadOnlyAccess with every data read denied, its own state object;
-- a deploy role, assumable only by the deploy workflow on main (and the image-bump workflow for
-  development workspaces) in the group's environment (staging and prod require approval);
+- a deploy role, assumable only by the deploy workflow on main in the group's environment
+  (staging and prod require approval);
 - for workspaces, the permissions boundary every role the group creates must carry.
 """
 
@@ -31,7 +31,7 @@ def _id(name: str) -> str:
 
 
 class GitHubAccess(Construct):
-    def __init__(self, scope: Construct, id_: str, *, groups: list[StackGroup], bump_deploys: set[str]) -> None:
+    def __init__(self, scope: Construct, id_: str, *, groups: list[StackGroup]) -> None:
         super().__init__(scope, id_)
         project = groups[0].project
         arns = policies.Arns(project)
@@ -59,7 +59,7 @@ class GitHubAccess(Construct):
                           policy=json.dumps(policies.plan_policy(group, others)))
             deploy = self._role(
                 f"deploy_{_id(group.name)}", group.deploy_role_name,
-                policies.deploy_subjects(group, bump_deploys=group.name in bump_deploys),
+                policies.deploy_subjects(group),
                 oidc_arn, f"GitHub Actions: deploy {group.name} from main",
             )
             IamRolePolicy(self, f"deploy_{_id(group.name)}_policy", role=deploy.id, name="deploy",

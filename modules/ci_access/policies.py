@@ -37,11 +37,13 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
 SHARED = "shared"
 WORKSPACE_TAG = "Workspace"
+# The bootstrap stack's state bucket, lock table and state keys carry this tag (and no Workspace tag:
+# the tag rules would then deny each group its own lock items and key use). No CI role may change them.
+TRUST_ROOT_TAG = "TrustRoot"
 # Workflows whose jobs may use the read-only plan roles: pull-request plans, and the scheduled drift check.
 PLAN_WORKFLOWS = ("plan-stacks.yml", "drift.yml")
+# Image bumps are pull requests (image-bump.yml applies nothing): only deploy.yml deploys.
 DEPLOY_WORKFLOWS = ("deploy.yml",)
-# Image bumps of development workspaces apply directly from their own workflow.
-BUMP_WORKFLOW = "image-bump.yml"
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (
     "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
@@ -57,6 +59,9 @@ VPC_ORIGIN_SERVICE = "vpcorigin.cloudfront.amazonaws.com"
 ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
 # Buckets a workspace creates, by name prefix after "<project>-<workspace>-" (bucket_prefix).
 BUCKET_KINDS = ("config", "alb-logs")
+RDS_METRICS_LOG_GROUP = "RDSOSMetrics"
+# The database instance of a workspace is <project>-<workspace>-postgres (environments/workspace.py).
+DATABASE_SUFFIX = "postgres"
 # Reads that return data rather than describe a resource; ReadOnlyAccess allows them.
 DATA_READS = (
     "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
@@ -64,6 +69,15 @@ DATA_READS = (
     "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogRecord",
     "logs:StartLiveTail",
 )
+# What a CI role may do with the state bucket itself (not its objects): list it, nothing else.
+STATE_BUCKET_USE = ["s3:ListBucket"]
+# Object calls that rewrite a state object's history or access rather than its content.
+STATE_HISTORY = ["s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectRetention",
+                 "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration"]
+# What the S3 backend does with the lock table: nothing else is allowed on it.
+LOCK_TABLE_USE = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
+# What a CI role may do with a state or lock key: use it, never administer it.
+TRUST_ROOT_KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
            "kms:GenerateDataKeyWithoutPlaintext"]
 STATE_KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
@@ -221,6 +235,27 @@ def _other_groups_denied(group: StackGroup, others: list[StackGroup], arns: Arns
     return denied
 
 
+def _trust_root_untouchable(project: Project, arns: Arns) -> list[Statement]:
+    """What no CI role may do to the trust root, named by ARN (and, for keys, by tag and alias):
+    the state bucket's configuration, its objects' history, the lock table, the state and lock keys."""
+    key_aliases = [f"alias/{project.name}-state-*", lock_key_alias(project)]
+    return [
+        statement("Deny", None, sid="StateBucketConfiguration", not_actions=STATE_BUCKET_USE,
+                  resources=arns.state_bucket),
+        statement("Deny", STATE_HISTORY, sid="StateObjectHistory", resources=f"{arns.state_bucket}/*"),
+        statement("Deny", None, sid="LockTableConfiguration", not_actions=LOCK_TABLE_USE,
+                  resources=[arns.lock_table, f"{arns.lock_table}/*"]),
+        statement("Deny", None, sid="TrustRootKeysByTag", not_actions=TRUST_ROOT_KEY_USE, resources=arns.keys(),
+                  condition={"StringEquals": {f"aws:ResourceTag/{TRUST_ROOT_TAG}": "true"}}),
+        statement("Deny", None, sid="TrustRootKeysByAlias", not_actions=TRUST_ROOT_KEY_USE, resources=arns.keys(),
+                  condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": key_aliases}}),
+        statement("Deny", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], sid="TrustRootKeyAliases",
+                  resources=[arns.aws.arn("kms", alias, region="*") for alias in key_aliases]),
+        statement("Deny", "*", sid="NoTrustRootTag",
+                  condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [TRUST_ROOT_TAG]}}),
+    ]
+
+
 def _ci_roles_untouchable(project: Project, arns: Arns) -> Statement:
     return statement("Deny", "iam:*", sid="CiRolesAndBoundariesAreNotTheirs",
                      resources=[arns.role(ci_role_path(project)), f"{arns.iam}:policy/{project.name}-*-boundary"])
@@ -243,6 +278,7 @@ def plan_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                       "kms:ResourceAliases": [group.state_key_alias, lock_key_alias(group.project)]}}),
         *_other_groups_denied(group, others, arns),
         _ci_roles_untouchable(group.project, arns),
+        *_trust_root_untouchable(group.project, arns),
     ]
     if group.is_workspace:
         # Named as well as excluded above: the secrets stack's state is the deploy role's alone.
@@ -281,6 +317,9 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                              "StringNotEquals": {f"aws:RequestTag/{WORKSPACE_TAG}": group.name}}),
         *_other_groups_denied(group, others, arns),
         _ci_roles_untouchable(project, arns),
+        *_trust_root_untouchable(project, arns),
+        # A deploy writes secret parameters (and the provider refreshes them); it reads no other data.
+        statement("Deny", [action for action in DATA_READS if not action.startswith("ssm:")], sid="NoDataReads"),
         statement("Deny", ["iam:DeleteRolePermissionsBoundary", "iam:CreateUser", "iam:CreateAccessKey",
                            "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
                            "sts:AssumeRole"], sid="NoEscalation"),
@@ -347,16 +386,27 @@ def boundary_policy(group: StackGroup) -> Document:
     flow-log roles need, on the workspace's own resources where IAM can say so."""
     arns = Arns(group.project)
     own_keys = {"StringEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name}}
+    own_log_groups = arns.aws.arn("logs", f"log-group:/{group.project.name}/{group.name}/*", region="*")
+    # RDS enhanced monitoring writes into this account-wide group (AmazonRDSEnhancedMonitoringRole).
+    rds_metrics = arns.aws.arn("logs", f"log-group:{RDS_METRICS_LOG_GROUP}", region="*")
     return document(
         statement("Allow", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                             "ecr:GetDownloadUrlForLayer"], sid="PullImages"),
         statement("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                            "logs:PutRetentionPolicy", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-                            "logs:GetLogEvents"], sid="WriteLogs"),
+                            "logs:PutRetentionPolicy", "logs:DescribeLogStreams", "logs:GetLogEvents"],
+                  sid="OwnLogs", resources=[own_log_groups, f"{own_log_groups}:log-stream:*"]),
+        statement("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                            "logs:PutRetentionPolicy", "logs:DescribeLogStreams"],
+                  sid="DatabaseMetrics", resources=[rds_metrics, f"{rds_metrics}:log-stream:*"]),
+        statement("Allow", ["logs:DescribeLogGroups"], sid="FindLogGroups",
+                  resources=arns.aws.arn("logs", "log-group:*", region="*")),
         statement("Allow", ["ssm:GetParameters", "ssm:GetParameter"], sid="OwnParameters",
                   resources=arns.parameters(group)),
-        statement("Allow", ["secretsmanager:GetSecretValue"], sid="RdsManagedSecrets",
-                  resources=arns.aws.arn("secretsmanager", "secret:rds!*", region="*")),
+        # RDS names its managed secrets rds!db-<random>; the tag it sets names the instance.
+        statement("Allow", ["secretsmanager:GetSecretValue"], sid="OwnDatabaseSecret",
+                  resources=arns.aws.arn("secretsmanager", "secret:rds!*", region="*"),
+                  condition={"StringLike": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": arns.aws.arn(
+                      "rds", f"db:{group.resource_prefix}-{DATABASE_SUFFIX}", region="*")}}),
         statement("Allow", ["kms:Decrypt"], sid="OwnKeys", resources=arns.keys(), condition=own_keys),
         statement("Allow", ["s3:GetObject"], sid="OwnConfig",
                   resources=[f"{bucket}/*" for bucket in arns.workspace_buckets(group)]),
@@ -390,6 +440,5 @@ def plan_subjects(group: StackGroup) -> list[str]:
             for workflow in PLAN_WORKFLOWS]
 
 
-def deploy_subjects(group: StackGroup, *, bump_deploys: bool) -> list[str]:
-    workflows = DEPLOY_WORKFLOWS + ((BUMP_WORKFLOW,) if bump_deploys else ())
-    return [subject(group.project, environment=group.name, workflow=workflow) for workflow in workflows]
+def deploy_subjects(group: StackGroup) -> list[str]:
+    return [subject(group.project, environment=group.name, workflow=workflow) for workflow in DEPLOY_WORKFLOWS]

@@ -16,7 +16,7 @@ from constructs import Construct
 from environments.model import Project
 from modules import policies
 from modules.aws import AwsContext
-from modules.ci_access.policies import WORKSPACE_TAG, StackGroup, lock_key_alias
+from modules.ci_access.policies import StackGroup, lock_key_alias
 from modules.storage.construct import SecureBucket
 
 
@@ -41,8 +41,7 @@ class StateBackend(Construct):
             group_key = KmsKey(
                 self, f"{group_id}_state_key", description=f"{project.name}: Terraform state of {group.name}",
                 enable_key_rotation=True, deletion_window_in_days=30, lifecycle=keep,
-                # The group's own tag: every other group's deploy role is denied its use.
-                tags={WORKSPACE_TAG: group.name},
+                # No Workspace tag: the stack's TrustRoot tag; other groups are denied it by alias.
                 policy=policies.document(policies.account_administers_key(aws)),
             )
             KmsAlias(self, f"{group_id}_state_key_alias", name=group.state_key_alias, target_key_id=group_key.key_id)
