@@ -9,9 +9,10 @@
     python main.py set-secret --workspace W NAME  < value
                                          write a provider API key (or external Redis password)
                                          into its SSM parameter; the value is read from stdin
-    python main.py redis-auth --workspace W
+    python main.py redis-auth --workspace W [--check]
                                          turn AUTH on for the workspace's ElastiCache with the
-                                         token its secrets stack generated (deploy job)
+                                         token its secrets stack generated (deploy job); --check
+                                         only tells, exit 1 when it is off (drift job)
 
 Validation and image bumps never import cdktf or the provider bindings; synthesis validates
 first and writes nothing when any file is invalid.
@@ -96,8 +97,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     secret.add_argument("name", metavar="NAME", help="secret name, e.g. openai_api_key or redis_password")
 
-    _aws_command(commands, "redis-auth", workspace_help="workspace whose [redis] gets the token",
-                 help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)")
+    redis_auth = _aws_command(commands, "redis-auth", workspace_help="workspace whose [redis] gets the token",
+                              help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)")
+    redis_auth.add_argument("--check", action="store_true",
+                            help="change nothing; exit 1 when AUTH is off (the drift check, with a read-only role)")
 
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
@@ -285,14 +288,22 @@ def command_set_secret(args: argparse.Namespace) -> int:
 
 
 def command_redis_auth(args: argparse.Namespace) -> int:
-    from environments.redis_auth import RedisAuthRefused, apply, target
+    from environments.redis_auth import RedisAuthRefused, apply, is_on, target
 
     selected = _workspace_and_endpoint(args)
     if selected is None:
         return EXIT_INVALID
     workspace, endpoint = selected
     try:
-        print(apply(target(workspace), endpoint_url=endpoint))
+        redis = target(workspace)
+        if args.check:
+            if is_on(redis, endpoint_url=endpoint):
+                print(f"{redis.replication_group}: AUTH is on")
+                return 0
+            print(f"{redis.replication_group}: AUTH is off: no task starts until `main.py redis-auth --workspace "
+                  f"{workspace.name}` turns it on", file=sys.stderr)
+            return EXIT_INVALID
+        print(apply(redis, endpoint_url=endpoint))
     except RedisAuthRefused as error:
         print(f"redis-auth refused: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -50,6 +50,15 @@ def check_token(token: str) -> None:
                                "non-printable one)")
 
 
+def is_on(redis: RedisAuthTarget, *, endpoint_url: str | None = None) -> bool:
+    """Whether the group requires AUTH (the drift check's question; the plan roles may ask it)."""
+    import boto3  # only when calling AWS: validation stays fast
+
+    elasticache = boto3.client("elasticache", region_name=redis.region, endpoint_url=endpoint_url)
+    group = elasticache.describe_replication_groups(ReplicationGroupId=redis.replication_group)["ReplicationGroups"][0]
+    return bool(group.get("AuthTokenEnabled"))
+
+
 def apply(redis: RedisAuthTarget, *, endpoint_url: str | None = None) -> str:
     """Turn AUTH on with the token from SSM unless the group has it; returns what happened."""
     import boto3  # only when calling AWS: validation stays fast

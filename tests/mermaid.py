@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 from tests import tools
 from tests.conftest import ROOT
@@ -21,19 +20,3 @@ def parse(diagrams: list[str]) -> list[dict]:
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-def render_svg(diagram: str, directory: Path) -> str:
-    """The diagram drawn by Mermaid's renderer (mermaid-cli) in Debian's Chromium, as SVG text."""
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: .ci/run installs it (Debian: apt-get install chromium)"
-    tool = tools.npm_tool("mermaid-cli")
-    (directory / "diagram.mmd").write_text(diagram)
-    (directory / "puppeteer.json").write_text(json.dumps({"executablePath": CHROMIUM,
-                                                          "args": ["--no-sandbox", "--headless=new"]}))
-    result = subprocess.run([str(tool / "node_modules" / ".bin" / "mmdc"), "--puppeteerConfigFile",
-                             str(directory / "puppeteer.json"), "--input", str(directory / "diagram.mmd"),
-                             "--output", str(directory / "diagram.svg")], capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return (directory / "diagram.svg").read_text()

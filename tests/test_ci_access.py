@@ -33,7 +33,7 @@ def others(name: str) -> list[StackGroup]:
 
 def plan_identity(name: str) -> tuple:
     return (("plan", policies.plan_policy(GROUPS[name], others(name))),
-            ("ReadOnlyAccess", aws_managed_policy("ReadOnlyAccess")))
+            ("ViewOnlyAccess", aws_managed_policy("ViewOnlyAccess")))
 
 
 def deploy_identity(name: str) -> tuple:
@@ -93,6 +93,26 @@ PLAN_CASES = [
     ("cannot touch CI roles", "dev", "iam:UpdateAssumeRolePolicy", role("ci/litellm-ci-plan-dev"), {}, False),
     ("changes nothing", "dev", "ecs:UpdateService", f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-dev/x",
      TAGGED["dev"], False),
+    ("no item of another table", "dev", "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/app-users",
+     {}, False),
+    ("no scan of the lock table", "dev", "dynamodb:Scan", LOCKS, {}, False),
+    ("no function's code or environment", "dev", "lambda:GetFunction",
+     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:billing", {}, False),
+    ("no image layers", "dev", "ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/litellm/litellm", {},
+     False),
+    ("no database log", "dev", "rds:DownloadDBLogFilePortion",
+     f"arn:aws:rds:{REGION}:{ACCOUNT}:db:litellm-dev-postgres", {}, False),
+    ("no console output", "dev", "ec2:GetConsoleOutput", f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0123456789abcdef0",
+     {}, False),
+    ("refreshes its file system policy", "dev", "elasticfilesystem:DescribeFileSystemPolicy",
+     f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/fs-12345678", {}, True),
+    ("refreshes its alarm topic", "dev", "sns:GetTopicAttributes", f"arn:aws:sns:{REGION}:{ACCOUNT}:litellm-dev-alarms",
+     {}, True),
+    ("refreshes its web ACL", "dev", "wafv2:GetWebACL",
+     f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/litellm-dev/1234", {}, True),
+    ("describes the lock table", "dev", "dynamodb:DescribeTable", LOCKS, {}, True),
+    ("sees whether its Redis requires AUTH (drift)", "dev", "elasticache:DescribeReplicationGroups",
+     f"arn:aws:elasticache:{REGION}:{ACCOUNT}:replicationgroup:litellm-dev-redis", {}, True),
     ("shared reads its own state", "shared", "s3:GetObject", state("shared/terraform.tfstate"), {}, True),
     ("shared reads no workspace state", "shared", "s3:GetObject", state("dev/terraform.tfstate"), {}, False),
 ]

@@ -68,7 +68,7 @@ def test_a_litellm_only_task_matches_the_ecs_api_model(stacks):
     from modules.ecs_service.containers import ConfigObject, container_definitions
     from tests.test_litellm_config import workspace
 
-    loaded = workspace("staging", **{"task.ollama": None})
+    loaded = workspace("staging", **{"task.ollama": None, "redis": None, "task.max_count": 1})
     containers = container_definitions(
         workspace=loaded, startup=plan(None), log_groups={"litellm": "/litellm/staging/litellm"},
         secrets={"LITELLM_MASTER_KEY": "arn:aws:ssm:eu-west-1:123456789012:parameter/litellm/staging/x"},

@@ -103,7 +103,7 @@ def test_example_stack_passes_terraform_validate(example, stack, examples, terra
 
 def test_001_is_a_bedrock_gateway_without_a_sidecar(examples):
     prod = examples["001-bedrock-gateway"]["prod"]
-    assert list(containers_of(prod)) == ["litellm"]
+    assert list(containers_of(prod)) == ["litellm", "redis-auth-gate"]  # its tasks share a managed Redis
     assert "aws_efs_file_system" not in prod["resource"]
     bedrock = next(json.loads(body["policy"]) for body in prod["resource"]["aws_iam_role_policy"].values()
                    if body["name"] == "bedrock")
@@ -208,8 +208,8 @@ def test_002_variant_admits_its_callers_only_and_closes_the_admin_routes(example
 
 def test_003_differs_between_dev_and_prod_as_documented(examples):
     dev, prod = examples["003-litellm-only"]["dev"], examples["003-litellm-only"]["prod"]
-    for stack in (dev, prod):
-        assert list(containers_of(stack)) == ["litellm"]
+    assert list(containers_of(dev)) == ["litellm"]
+    assert list(containers_of(prod)) == ["litellm", "redis-auth-gate"]  # its tasks share a managed Redis
     assert "aws_lb_listener_rule" not in dev["resource"] and "aws_wafv2_web_acl" not in dev["resource"]
     assert "aws_elasticache_replication_group" not in dev["resource"], "one task needs no Redis"
     assert set(dev["resource"]["aws_lb_listener"]) == {"load_balancer_http_listener"}

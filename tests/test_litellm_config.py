@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from environments.litellm_config import referenced_environment, render, sha256
+from environments.litellm_config import redis_environment, referenced_environment, render, sha256
 from environments.loader import load_environments
 from environments.secret_inputs import container_secret_names
 from environments.startup import plan
@@ -135,8 +135,10 @@ def definitions(loaded) -> str:
     text = render(loaded)
     return json.dumps(container_definitions(
         workspace=loaded, startup=plan(loaded.settings.task.ollama),
-        log_groups={"litellm": "/l", "ollama": "/o"}, secrets={"LITELLM_MASTER_KEY": "arn:master"},
+        log_groups={"litellm": "/l", "ollama": "/o"},
+        secrets={"LITELLM_MASTER_KEY": "arn:master", "REDIS_PASSWORD": "arn:redis"},
         config=ConfigObject(bucket="bucket", key="litellm/config.yaml", sha256=sha256(text)),
+        litellm_environment=redis_environment("redis.internal", 6379, tls=True),
     ))
 
 

@@ -300,7 +300,7 @@ def apply_dev_ci(workdirs: dict[str, Path], terraform_env: dict, stacks: dict) -
     total = sum(len(by_name) for by_name in stacks["dev-ci"]["resource"].values())
     print(f"\ndev-ci: {len(applied)} of {total} resources applied to moto")
     return {"state": state, "applied": applied, "total": total, "outputs": state["values"].get("outputs", {}),
-            "calls": secrets_calls + calls}
+            "calls": secrets_calls + calls, "workspace_calls": calls}
 
 
 @pytest.fixture(scope="module")
@@ -433,19 +433,30 @@ def test_set_secret_writes_the_parameter_under_the_secrets_key(provided_secret, 
 
 @pytest.fixture(scope="module")
 def redis_auth(provided_secret, moto_url) -> dict:
-    """dev's ElastiCache group as the workspace stack creates it (no token), then `main.py redis-auth`
-    twice, as two deploys would run it."""
+    """dev's ElastiCache group as the workspace stack creates it (no token); the drift check on it; a
+    redis-auth that fails (the token in SSM is one ElastiCache refuses) and the check after it; then
+    `main.py redis-auth` twice, as two deploys would run it, and the check once more."""
     aws("elasticache", moto_url).create_replication_group(
         ReplicationGroupId="litellm-dev-redis", ReplicationGroupDescription="dev", Engine="valkey",
         CacheNodeType="cache.t4g.micro", NumCacheClusters=1, TransitEncryptionEnabled=True)
-    runs = [subprocess.run(
-        [sys.executable, "main.py", "redis-auth", "--workspace", "dev", "--endpoint-url", moto_url],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "local-endpoint", "AWS_SECRET_ACCESS_KEY": "local-endpoint"},
-    ) for _ in range(2)]
-    token = aws("ssm", moto_url).get_parameter(Name="/litellm/dev/cache/redis_password",
-                                              WithDecryption=True)["Parameter"]["Value"]
-    return {"runs": runs, "token": token}
+
+    def redis_auth_command(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "main.py", "redis-auth", "--workspace", "dev", "--endpoint-url", moto_url, *extra],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "local-endpoint", "AWS_SECRET_ACCESS_KEY": "local-endpoint"})
+
+    ssm, name = aws("ssm", moto_url), "/litellm/dev/cache/redis_password"
+    token = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    key = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"][0]["KeyId"]
+    checks = {"before": redis_auth_command("--check")}
+    ssm.put_parameter(Name=name, Value="not a token", Type="SecureString", KeyId=key, Overwrite=True)
+    failed = redis_auth_command()
+    checks["after a failed redis-auth"] = redis_auth_command("--check")
+    ssm.put_parameter(Name=name, Value=token, Type="SecureString", KeyId=key, Overwrite=True)
+    runs = [redis_auth_command() for _ in range(2)]
+    checks["after"] = redis_auth_command("--check")
+    return {"runs": runs, "token": token, "failed": failed, "checks": checks}
 
 
 def test_redis_auth_turns_auth_on_once_with_the_generated_token(redis_auth, moto_url):
@@ -462,6 +473,18 @@ def test_redis_auth_turns_auth_on_once_with_the_generated_token(redis_auth, moto
     group = backend.replication_groups["litellm-dev-redis"]
     assert group.auth_token == redis_auth["token"] and group.auth_token_update_strategy == "ROTATE"
     assert len(redis_auth["token"]) == 48 and redis_auth["token"].isalnum()
+
+
+def test_the_drift_check_fails_while_auth_is_off_and_a_failed_redis_auth_leaves_it_off(redis_auth):
+    """What drift.yml runs with the plan role: exit 1 while the group answers without AUTH (before the
+    deploy's redis-auth, and after one that failed), 0 once it is on. The task's gate (test_redis_auth_gate)
+    keeps litellm from starting for as long."""
+    checks, failed = redis_auth["checks"], redis_auth["failed"]
+    message = "litellm-dev-redis: AUTH is off: no task starts until `main.py redis-auth --workspace dev` turns it on"
+    for when in ("before", "after a failed redis-auth"):
+        assert checks[when].returncode == 1 and message in checks[when].stderr, (when, checks[when].stderr)
+    assert failed.returncode == 1 and "the token in SSM has 11 characters" in failed.stderr, failed.stderr
+    assert checks["after"].returncode == 0 and checks["after"].stdout == "litellm-dev-redis: AUTH is on\n"
 
 
 def test_redis_auth_refuses_a_workspace_without_a_managed_redis(moto_url):
@@ -599,28 +622,37 @@ def test_plan_role_reads_no_secret_and_no_other_state(plan_role, administrator, 
             assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, plan_role))) == expected, label
 
 
-def test_plan_role_plans_dev_ci_as_an_administrator_does(plan_role, replans, workdirs, terraform_env, moto_url,
-                                                         tmp_path):
-    """terraform plan with the plan role's rights only: state read, lock taken, every resource
+def test_each_plan_role_plans_its_stack_as_an_administrator_does(plan_role, replans, plans, workdirs, terraform_env,
+                                                                 moto_url, tmp_path):
+    """terraform plan of every stack pull requests plan (the gate's output), each with its own plan
+    role's rights only, IAM enforced: state read, lock taken, every resource of the applied dev-ci
     refreshed - and the same changes as the administrator's plan (moto's known gaps included)."""
-    admin = json.loads(replans["dev-ci"]["plan"])
-    directory = tmp_path / "dev-ci-as-plan-role"
-    directory.mkdir()
-    shutil.copy(workdirs["dev-ci"] / "cdk.tf.json", directory / "cdk.tf.json")
-    override = json.loads((workdirs["dev-ci"] / endpoints.OVERRIDE_FILE).read_text())
-    override["provider"]["aws"][0].update(plan_role)
-    override["terraform"]["backend"]["s3"].update(plan_role)
-    (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
-    succeed(terraform(["init", "-input=false"], directory, terraform_env))
-    with iam_enforced(moto_url):
-        planned = terraform(["plan", "-input=false", "-out=plan.tfplan"], directory, terraform_env)
-    succeed(planned)
-    plan = json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directory, terraform_env)))
+    roles = {name: plan_role if name == "dev-ci" else as_user_of_role(moto_url, f"litellm-ci-plan-{name}")
+             for name in ("shared", *SHIPPED_WORKSPACES)}
+    admin = {name: json.loads(replans["dev-ci"]["plan"]) if name == "dev-ci" else plans[name] for name in roles}
+    directories = {}
+    for name, credentials in roles.items():
+        directory = directories[name] = tmp_path / name
+        directory.mkdir()
+        shutil.copy(workdirs[name] / "cdk.tf.json", directory / "cdk.tf.json")
+        override = json.loads((workdirs[name] / endpoints.OVERRIDE_FILE).read_text())
+        override["provider"]["aws"][0].update(credentials)
+        override["terraform"]["backend"]["s3"].update(credentials)
+        (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
+        succeed(terraform(["init", "-input=false"], directory, terraform_env))
+
+    def plan(name: str) -> dict:
+        succeed(terraform(["plan", "-input=false", "-out=plan.tfplan"], directories[name], terraform_env))
+        return json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directories[name], terraform_env)))
+
+    with iam_enforced(moto_url), ThreadPoolExecutor(max_workers=len(roles)) as pool:
+        planned = dict(zip(roles, pool.map(plan, roles), strict=True))
 
     def changes(document: dict) -> set:
         return {(change["address"], tuple(change["change"]["actions"])) for change in document["resource_changes"]}
 
-    assert changes(plan) == changes(admin)
+    for name in roles:
+        assert changes(planned[name]) == changes(admin[name]), name
 
 
 # --- The deploy role's rights, against every call of the real apply ------------------------
@@ -687,6 +719,38 @@ def test_every_call_of_the_dev_ci_apply_is_allowed_to_its_deploy_role_alone(dev_
                zip(foreign, decide(foreign, LOADED.project.aws_account_id), strict=True) if decision != ALLOWED}
     assert {"iam:CreateRole", "iam:PutRolePolicy", "s3:PutObject", "dynamodb:PutItem", "ec2:CreateVpc",
             "ssm:PutParameter", "kms:CreateAlias"} <= refused, sorted(refused)
+
+
+# Reads of the apply the plan role never makes: the provider's account-id discovery (refused and
+# tolerated, above) and the lock and state calls its own statements cover by name.
+NOT_REFRESH_READS = {"iam:GetUser", "dynamodb:GetItem", "s3:GetObject"}
+
+
+@pytest.mark.tools
+def test_every_read_of_the_dev_ci_apply_is_allowed_to_its_plan_role(dev_ci, stacks):
+    """The plan role's rights come from measurement: each describe, get or list the provider made while
+    applying dev-ci's workspace stack (it reads back every resource it creates, as a refresh does) is one
+    ViewOnlyAccess or the role's RefreshReads statement allows - evaluated by the IAM simulator."""
+    from modules.ci_access import policies
+    from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
+
+    groups = {group.name: group for group in policies.stack_groups(LOADED)}
+    group = groups["dev-ci"]
+    identity = (("plan", policies.plan_policy(group, [g for n, g in groups.items() if n != "dev-ci"])),
+                ("ViewOnlyAccess", aws_managed_policy("ViewOnlyAccess")))
+    reads = sorted({action for action, _ in dev_ci["workspace_calls"]
+                    if action.split(":")[1].startswith(("Describe", "Get", "List", "Head"))} - NOT_REFRESH_READS)
+    assert len(reads) > 30, reads
+    key_policy = json.loads(next(iter(stacks["dev-ci"]["resource"]["aws_kms_key"].values()))["policy"])
+    account = LOADED.project.aws_account_id
+    fill = {"Partition": "aws", "Region": REGION, "Account": account, "BucketName": "litellm-dev-ci-config-x",
+            "RoleNameWithPath": "litellm/dev-ci/litellm-dev-ci-task", "LogGroupName": "/litellm/dev-ci/litellm"}
+    requests = [Request(principal=f"arn:aws:iam::{account}:role/litellm/ci/{group.plan_role_name}", action=action,
+                        resource={"derive": fill}, identity=identity, key_policy=key_policy,
+                        context={"kms:ResourceAliases": ["alias/litellm-dev-ci"]}) for action in reads]
+    refused = [action for action, decision in zip(reads, decide(requests, account), strict=True)
+               if decision != ALLOWED]
+    assert not refused, f"the plan role cannot refresh what the apply read back: {refused}"
 
 
 def test_the_state_bucket_expires_old_versions(bootstrap, moto_url):

@@ -104,6 +104,7 @@ def test_without_noprune_a_starting_task_throws_the_download_away(tmp_path):
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
 def test_pull_mode_containers_set_noprune(name):
+    from environments.litellm_config import redis_environment
     from environments.startup import plan
     from tests.test_litellm_config import workspace
 
@@ -112,8 +113,9 @@ def test_pull_mode_containers_set_noprune(name):
 
     (ollama, _) = container_definitions(
         workspace=loaded, startup=plan(loaded.settings.task.ollama), log_groups={"litellm": "/l", "ollama": "/o"},
-        secrets={}, config=ConfigObject(bucket="b", key="k", sha256="0"),
-    )
+        secrets={"REDIS_PASSWORD": "arn:r"}, config=ConfigObject(bucket="b", key="k", sha256="0"),
+        litellm_environment=redis_environment("redis.internal", 6379, tls=True),
+    )[:2]
     environment = {item["name"]: item["value"] for item in ollama["environment"]}
     pull = loaded.settings.task.ollama.model_delivery == "pull"
     assert (environment.get("OLLAMA_NOPRUNE") == "1") is pull
@@ -122,7 +124,7 @@ def test_pull_mode_containers_set_noprune(name):
 
 
 def test_a_second_local_model_is_served_checked_pulled_and_kept_loaded():
-    from environments.litellm_config import render
+    from environments.litellm_config import redis_environment, render
     from environments.startup import plan
     from modules.ecs_service.containers import ConfigObject
     from tests.test_litellm_config import workspace
@@ -131,8 +133,9 @@ def test_a_second_local_model_is_served_checked_pulled_and_kept_loaded():
                                  "task.ollama.memory": 5632, "task.memory": 9216})
     (ollama, _) = container_definitions(
         workspace=loaded, startup=plan(loaded.settings.task.ollama), log_groups={"litellm": "/l", "ollama": "/o"},
-        secrets={}, config=ConfigObject(bucket="b", key="k", sha256="0"),
-    )
+        secrets={"REDIS_PASSWORD": "arn:r"}, config=ConfigObject(bucket="b", key="k", sha256="0"),
+        litellm_environment=redis_environment("redis.internal", 6379, tls=True),
+    )[:2]
     assert ollama["healthCheck"]["command"] == [
         "CMD-SHELL", "ollama show llama3.2:3b >/dev/null && ollama show llama3.2:1b >/dev/null"]
     environment = {item["name"]: item["value"] for item in ollama["environment"]}

