@@ -43,6 +43,8 @@ def _containers(stack: dict) -> list[str]:
         return []
     found = []
     for container in json.loads(definition["container_definitions"]):
+        if not container.get("essential", True):
+            continue  # one-shot checks (the Redis AUTH gate) serve nothing
         ports = ", ".join(f":{mapping['containerPort']}" for mapping in container.get("portMappings", []))
         found.append(f"{container['name']} {ports}".strip())
     return found
@@ -52,7 +54,8 @@ def _secret_count(stack: dict) -> int:
     definition = first(stack, "aws_ecs_task_definition")
     if definition is None:
         return 0
-    return sum(len(container.get("secrets", [])) for container in json.loads(definition["container_definitions"]))
+    return len({secret["name"] for container in json.loads(definition["container_definitions"])
+                for secret in container.get("secrets", [])})
 
 
 def mermaid(stack: dict) -> str:

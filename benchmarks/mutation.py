@@ -1,0 +1,106 @@
+"""Mutation score of the code a pull request's attacker meets: mutmut 3 over the plan gate, its
+template scanner, the bump-scope check and the image rules, against their own tests.
+
+    .venv/bin/pip install -e '.[mutation]'
+    .venv/bin/python benchmarks/mutation.py [--max-children 2]
+
+mutmut mutates functions one change at a time and runs the tests that reach each (in-process, forked:
+the tests call the gate's main() in-process). It works in a scratch copy under .cache/mutation, never
+in the work tree, and the result goes to benchmarks/results/mutation.md with every surviving mutant:
+each one gets a test, or a written reason in SURVIVOR_REASONS below that it cannot matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / ".cache" / "mutation"
+RESULT = ROOT / "benchmarks" / "results" / "mutation.md"
+MUTATED = ["review/plan_gate.py", "review/hcl_templates.py", "delivery/bump_scope.py", "environments/images.py"]
+TESTS = ["tests/test_plan_gate.py", "tests/test_bump_scope.py", "tests/test_images.py"]
+# Mutants that survive and cannot change what the gate lets through, each with the reason.
+SURVIVOR_REASONS: dict[str, str] = {}
+
+
+def scratch_copy() -> Path:
+    """The work tree's files (tracked and new, not ignored) in a fresh directory, with mutmut's config."""
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    SCRATCH.mkdir(parents=True)
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (SCRATCH / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, SCRATCH / name)
+    copied = sorted({name.split("/")[0] for name in filter(None, files)} - {"tests"})
+    config = {
+        "source_paths": MUTATED,
+        "also_copy": copied,
+        "pytest_add_cli_args": ["-n", "0", "-p", "no:cacheprovider", "-q"],
+        "pytest_add_cli_args_test_selection": TESTS,
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    with (SCRATCH / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n".join(lines) + "\n")
+    return SCRATCH
+
+
+def results(directory: Path) -> dict[str, str]:
+    """mutant name -> status (killed, survived, timeout, ...)."""
+    output = subprocess.run([str(Path(sys.executable).parent / "mutmut"), "results", "--all", "true"],
+                            cwd=directory, capture_output=True, text=True, check=True).stdout
+    return {match["name"]: match["status"]
+            for match in re.finditer(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>[\w ]+?)\s*$", output, re.M)}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-children", type=int, default=2)
+    args = parser.parse_args(argv)
+    directory = scratch_copy()
+    started = time.monotonic()
+    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.max_children)],
+                   cwd=directory, env=environment, check=True)
+    seconds = time.monotonic() - started
+    found = results(directory)
+    counts = Counter(found.values())
+    survivors = sorted(name for name, status in found.items() if status != "killed")
+    explained = [name for name in survivors if name in SURVIVOR_REASONS]
+    diffs = {name: subprocess.run([str(Path(sys.executable).parent / "mutmut"), "show", name], cwd=directory,
+                                  capture_output=True, text=True).stdout.strip() for name in survivors}
+    killed = counts.get("killed", 0)
+    lines = [
+        "# Mutation score of the plan gate, the bump-scope check and the image rules",
+        "",
+        f"Measured {date.today().isoformat()} with mutmut 3.8.1 over {', '.join(f'`{p}`' for p in MUTATED)}, "
+        f"tests {', '.join(f'`{t}`' for t in TESTS)}; {seconds:.0f} s on this machine.",
+        "Reproduce: `.venv/bin/pip install -e '.[mutation]' && .venv/bin/python benchmarks/mutation.py`.",
+        "",
+        f"**{killed} of {len(found)} mutants killed** ({100 * killed / max(len(found), 1):.1f} %); "
+        + ", ".join(f"{status}: {count}" for status, count in sorted(counts.items())) + ".",
+        "",
+        f"Surviving: {len(survivors)}, of which {len(explained)} carry a reason below.",
+        "",
+    ]
+    for name in survivors:
+        lines += [f"## `{name}` ({found[name]})", "", SURVIVOR_REASONS.get(name, "**no reason yet**"), "",
+                  "```diff", diffs[name], "```", ""]
+    RESULT.write_text("\n".join(lines))
+    print("\n".join(lines[:8]))
+    return 0 if len(explained) == len(survivors) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
