@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import tomllib
+
+import pytest
 
 from environments.images import (
     LITELLM_IMAGE,
