@@ -159,6 +159,7 @@ HOSTILE = {
     "image-lookalike": {"workspace": "dev", "image": "ghcr.io/berriai/lіtellm:v1", "commit": SHA},
     "image-latest-in-prod": {"workspace": "prod", "image": "ghcr.io/berriai/litellm:latest", "commit": SHA},
     "image-untagged-in-staging": {"workspace": "staging", "image": "ghcr.io/berriai/litellm", "commit": SHA},
+    "image-compromised-release": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:v1.107.0", "commit": SHA},
     "image-oversized": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:" + "a" * 100_000, "commit": SHA},
     "image-empty": {"workspace": "dev", "image": "", "commit": SHA},
     "image-carriage-return": {"workspace": "dev", "image": PINNED + "\r", "commit": SHA},
