@@ -89,8 +89,9 @@ LITELLM_VERSION = "1.108.7"
 LITELLM_IMAGE = f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
 
 # LiteLLM releases that must never run, whatever registry serves them (docs/DESIGN.md, "LiteLLM
-# releases"). 1.82.7 and 1.82.8 (2026-03-24) and 1.107.0 (2026-10-21) were published by attackers
-# holding LiteLLM's release credentials; the whole 1.107 line (its release candidates included)
+# releases"). 1.82.7 and 1.82.8 were published on 2026-03-24 by attackers holding LiteLLM's
+# release credentials; 1.107.0 was reported compromised by LiteLLM (security incident of
+# 2026-10-21; PyPI, Docker Hub and GHCR). The whole 1.107 line (its release candidates included)
 # is refused, as no 1.107 build was ever published clean: PyPI goes from 1.106.12 to 1.108.0.
 COMPROMISED_LITELLM_RELEASES: dict[str, str] = {
     "1.82.7": "was published by attackers on 2026-03-24 (credential stealer, PyPI)",
