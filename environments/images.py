@@ -81,3 +81,38 @@ def parse_image(text: str) -> ImageReference:
 def repository_allowed(reference: ImageReference, allowed: tuple[str, ...]) -> bool:
     """True when the reference's repository is one of `allowed` (exact match, registry included)."""
     return reference.repository in allowed
+
+
+# The LiteLLM release the shipped workspaces run (image tag v<this>) and the tests check configs
+# with (tests/tools.py installs litellm[proxy] of the same version): one pin for both.
+LITELLM_VERSION = "1.108.7"
+LITELLM_IMAGE = f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
+
+# LiteLLM releases that must never run, whatever registry serves them (docs/DESIGN.md, "LiteLLM
+# releases"). 1.82.7 and 1.82.8 were published on 2026-03-24 by attackers holding LiteLLM's
+# release credentials; 1.107.0 was reported compromised by LiteLLM (security incident of
+# 2026-10-21; PyPI, Docker Hub and GHCR). The whole 1.107 line (its release candidates included)
+# is refused, as no 1.107 build was ever published clean: PyPI goes from 1.106.12 to 1.108.0.
+COMPROMISED_LITELLM_RELEASES: dict[str, str] = {
+    "1.82.7": "was published by attackers on 2026-03-24 (credential stealer, PyPI)",
+    "1.82.8": "was published by attackers on 2026-03-24 (credential stealer run at every Python start, PyPI)",
+}
+COMPROMISED_LITELLM_LINES: dict[str, str] = {
+    "1.107": "is the compromised release line of 2026-10-21 (1.107.0 on PyPI, Docker Hub and GHCR)",
+}
+# A LiteLLM image tag names its release: v1.108.7, 1.108.7, main-v1.108.7, v1.80.11-stable.1, ...
+_LITELLM_TAG_VERSION = re.compile(r"^(?:main-)?v?(?P<version>(?P<line>[0-9]+\.[0-9]+)\.[0-9]+)(?:[.-].*)?$")
+
+
+def litellm_release(reference: ImageReference) -> str | None:
+    """The LiteLLM release (1.108.7) a LiteLLM image's tag names, or None if the tag names none."""
+    match = _LITELLM_TAG_VERSION.match(reference.tag or "")
+    return match["version"] if match else None
+
+
+def compromised_litellm(reference: ImageReference) -> str | None:
+    """Why the LiteLLM release the image's tag names must never run, or None when it is not a known bad one."""
+    match = _LITELLM_TAG_VERSION.match(reference.tag or "")
+    if match is None:
+        return None
+    return COMPROMISED_LITELLM_RELEASES.get(match["version"]) or COMPROMISED_LITELLM_LINES.get(match["line"])

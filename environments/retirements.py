@@ -1,48 +1,104 @@
 """Shutdown dates of provider models, so a workspace never ships a model id the provider has
 switched off (the proxy would start, and every request to that model would fail).
 
-Dated data, read from the providers' deprecation pages on the date below; a model past its date
-is refused by a validation rule (environments/rules.py), so the shipped files fail CI on the day
-a model they name shuts down, not in production. Add the date when a provider announces one.
+Dated data: each group below says where it was read and on which date. A model past its date is
+refused by a validation rule (environments/rules.py), `validate` gives notice of one within
+NOTICE_DAYS, and tests/test_model_retirements.py fails CI when a shipped workspace or example
+names a model that shuts down within SHIPPED_MARGIN_DAYS of the day the tests run. Add a group
+when a provider announces a shutdown, with the page and the date you read it.
+
+Read on 2026-11-30 through the search tool's stored copies of those pages (and, where a row
+was only in a summary quoting a page, that summary's rows): re-read the pages themselves when
+you can. Only the providers' own API tables are covered (openai, anthropic): Azure deployments and
+Bedrock model ids follow Azure's and AWS's schedules, which are not read here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import NamedTuple
 
-CHECKED = date(2026, 11, 26)
 OPENAI = "https://developers.openai.com/api/docs/deprecations"
 ANTHROPIC = "https://docs.anthropic.com/en/docs/about-claude/model-deprecations"
+# The model overview pages Anthropic links from its deprecations page (one per model).
+ANTHROPIC_SONNET_4_5 = "https://platform.claude.com/docs/en/models/sonnet-4-5/overview"
 
-_OPENAI_2026_10_23 = (
-    "gpt-3.5-turbo", "gpt-3.5-turbo-0125", "gpt-4", "gpt-4-0613", "gpt-4-1106-preview", "gpt-4-turbo",
-    "gpt-4-turbo-2024-04-09", "gpt-4o-2024-05-13", "o1", "o1-2024-12-17", "o3-mini", "o3-mini-2025-01-31",
-    "o4-mini", "o4-mini-2025-04-16", "gpt-4.1-nano", "gpt-4.1-nano-2025-04-14",
-)
-_OPENAI_2026_12_11 = (
-    "gpt-5", "gpt-5-2025-08-07", "gpt-5-mini", "gpt-5-mini-2025-08-07", "gpt-5-nano", "gpt-5-nano-2025-08-07",
-)
-_OPENAI_2027_01_14 = (
-    "gpt-4o", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20", "gpt-4o-mini", "gpt-4o-mini-2024-07-18",
-    "gpt-4.1", "gpt-4.1-2025-04-14", "gpt-4.1-mini", "gpt-4.1-mini-2025-04-14",
+
+class Shutdown(NamedTuple):
+    """When the provider switches a model off, where that is announced, and when it was read there."""
+
+    date: date
+    source: str
+    read: date
+
+
+# (provider table, shutdown date, source, date read, model ids)
+_GROUPS: tuple[tuple[str, date, str, date, tuple[str, ...]], ...] = (
+    # OpenAI, "Legacy GPT model snapshots" (announced 2026-04-22): the chat, codex and deep-research ids.
+    ("openai", date(2026, 7, 23), OPENAI, date(2026, 11, 30), (
+        "gpt-5-chat-latest", "gpt-5-codex", "gpt-5.1-chat-latest", "gpt-5.1-codex", "gpt-5.1-codex-max",
+        "gpt-5.1-codex-mini", "gpt-5.2-codex", "computer-use-preview", "computer-use-preview-2025-03-11",
+        "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "o3-deep-research",
+        "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26",
+    )),
+    # OpenAI, gpt-5.2-chat-latest and gpt-5.3-chat-latest (announced 2026-05-08).
+    ("openai", date(2026, 8, 10), OPENAI, date(2026, 11, 30), ("gpt-5.2-chat-latest", "gpt-5.3-chat-latest")),
+    ("openai", date(2026, 10, 23), OPENAI, date(2026, 11, 26), (
+        "gpt-3.5-turbo", "gpt-3.5-turbo-0125", "gpt-4", "gpt-4-0613", "gpt-4-1106-preview", "gpt-4-turbo",
+        "gpt-4-turbo-2024-04-09", "gpt-4o-2024-05-13", "o1", "o1-2024-12-17", "o3-mini", "o3-mini-2025-01-31",
+        "o4-mini", "o4-mini-2025-04-16", "gpt-4.1-nano", "gpt-4.1-nano-2025-04-14",
+    )),
+    ("openai", date(2026, 10, 23), OPENAI, date(2026, 11, 30), ("o1-pro", "o1-pro-2025-03-19")),
+    # OpenAI, "GPT-5 and o3 model deprecations" (announced 2026-06-11).
+    ("openai", date(2026, 12, 11), OPENAI, date(2026, 11, 26), (
+        "gpt-5", "gpt-5-2025-08-07", "gpt-5-mini", "gpt-5-mini-2025-08-07", "gpt-5-nano", "gpt-5-nano-2025-08-07",
+    )),
+    ("openai", date(2026, 12, 11), OPENAI, date(2026, 11, 30), (
+        "gpt-5-pro", "gpt-5-pro-2025-10-06", "o3", "o3-2025-04-16", "o3-pro", "o3-pro-2025-06-10",
+    )),
+    # OpenAI, GPT-4o, GPT-4o mini, GPT-4.1 and GPT-4.1 mini (announced 2026-10-14; replacements
+    # gpt-6.1-sol and gpt-6-luna).
+    ("openai", date(2027, 1, 14), OPENAI, date(2026, 11, 26), (
+        "gpt-4o", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20", "gpt-4o-mini", "gpt-4o-mini-2024-07-18",
+        "gpt-4.1", "gpt-4.1-2025-04-14", "gpt-4.1-mini", "gpt-4.1-mini-2025-04-14",
+    )),
+    # OpenAI, GPT-5.1 and two specialised variants.
+    ("openai", date(2027, 4, 1), OPENAI, date(2026, 11, 30), ("gpt-5.1", "gpt-5.3-codex", "gpt-5.4-nano")),
+    ("anthropic", date(2025, 10, 28), ANTHROPIC, date(2026, 11, 26), (
+        "claude-3-5-sonnet-20240620", "claude-3-5-sonnet-20241022", "claude-3-5-sonnet-latest",
+    )),
+    ("anthropic", date(2026, 1, 5), ANTHROPIC, date(2026, 11, 30), ("claude-3-opus-20240229", "claude-3-opus-latest")),
+    ("anthropic", date(2026, 2, 19), ANTHROPIC, date(2026, 11, 30), (
+        "claude-3-7-sonnet-20250219", "claude-3-7-sonnet-latest",
+    )),
+    ("anthropic", date(2026, 6, 15), ANTHROPIC, date(2026, 11, 30), (
+        "claude-sonnet-4-20250514", "claude-sonnet-4-0", "claude-opus-4-20250514", "claude-opus-4-0",
+    )),
+    ("anthropic", date(2026, 8, 5), ANTHROPIC, date(2026, 11, 30), ("claude-opus-4-1", "claude-opus-4-1-20250805")),
+    # Claude Sonnet 4.5: retires on the day this was read; replacement Claude Sonnet 5.5.
+    ("anthropic", date(2026, 11, 30), ANTHROPIC_SONNET_4_5, date(2026, 11, 30), (
+        "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+    )),
+    # Claude Opus 4.5, deprecated 2026-11-23 with a tentative retirement date; replacement claude-opus-5-5.
+    ("anthropic", date(2027, 1, 22), ANTHROPIC, date(2026, 11, 30), ("claude-opus-4-5", "claude-opus-4-5-20251101")),
 )
 
-# (provider table, model id) -> (shutdown date, where it is announced)
-SHUTDOWNS: dict[tuple[str, str], tuple[date, str]] = {
-    **{("openai", model): (date(2026, 10, 23), OPENAI) for model in _OPENAI_2026_10_23},
-    **{("openai", model): (date(2026, 12, 11), OPENAI) for model in _OPENAI_2026_12_11},
-    **{("openai", model): (date(2027, 1, 14), OPENAI) for model in _OPENAI_2027_01_14},
-    **{("anthropic", model): (date(2025, 10, 28), ANTHROPIC)
-       for model in ("claude-3-5-sonnet-20240620", "claude-3-5-sonnet-20241022", "claude-3-5-sonnet-latest")},
+# (provider table, model id) -> its shutdown
+SHUTDOWNS: dict[tuple[str, str], Shutdown] = {
+    (provider, model): Shutdown(shutdown, source, read)
+    for provider, shutdown, source, read, models in _GROUPS for model in models
 }
 
 
-def shutdown_of(provider: str, model: str) -> tuple[date, str] | None:
+def shutdown_of(provider: str, model: str) -> Shutdown | None:
     return SHUTDOWNS.get((provider, model))
 
 
 NOTICE_DAYS = 90
+# A shipped workspace or example must name no model that shuts down within this many days of the
+# day the tests run (tests/test_model_retirements.py): CI goes red half a year ahead, not on the day.
+SHIPPED_MARGIN_DAYS = 180
 # The provider tables whose model ids have dated shutdowns here.
 PROVIDERS = ("openai", "anthropic")
 
@@ -61,6 +117,16 @@ def upcoming(providers: object, today: date) -> list[tuple[str, str, date, str]]
     found = []
     for provider, _, model in listed_models(providers):
         shutdown = shutdown_of(provider, model)
-        if shutdown is not None and today < shutdown[0] and (shutdown[0] - today).days <= NOTICE_DAYS:
-            found.append((provider, model, *shutdown))
+        if shutdown is not None and today < shutdown.date and (shutdown.date - today).days <= NOTICE_DAYS:
+            found.append((provider, model, shutdown.date, shutdown.source))
+    return found
+
+
+def retiring_within(providers: object, today: date, days: int) -> list[tuple[str, int, str, Shutdown]]:
+    """(provider, index, model, shutdown) of the listed models shut down by `today + days` (past ones included)."""
+    found = []
+    for provider, index, model in listed_models(providers):
+        shutdown = shutdown_of(provider, model)
+        if shutdown is not None and (shutdown.date - today).days <= days:
+            found.append((provider, index, model, shutdown))
     return found

@@ -12,7 +12,7 @@ from datetime import date
 from itertools import combinations
 
 from environments import limits, retirements, startup
-from environments.images import parse_image
+from environments.images import LITELLM_IMAGE, compromised_litellm, litellm_release, parse_image
 from environments.model import NAME_PATTERN
 from environments.model import Database as DatabaseSettings
 from environments.problems import toml_value
@@ -251,6 +251,11 @@ def images(workspace: Workspace) -> Iterator[Violation]:
             yield (field, text,
                    f"tier {workspace.settings.tier} needs a pinned image: a tag other than 'latest' "
                    "or an @sha256: digest")
+        compromised = compromised_litellm(reference) if container == "litellm" else None
+        if compromised is not None:
+            yield (field, text,
+                   f"LiteLLM {litellm_release(reference)} {compromised} and must never run; use a clean release, "
+                   f"e.g. \"{LITELLM_IMAGE}\" (the release this repository tests), with bump-image")
 
 
 def database(workspace: Workspace) -> Iterator[Violation]:

@@ -117,7 +117,21 @@ def load(path: str, config: dict) -> dict:
         "cached_call_types": None if litellm.cache is None else list(litellm.cache.supported_call_types or []),
         "database_pool_per_worker": LiteLLMDatabaseConnectionPool.database_connection_pool_limit.value,
         "key_cache_seconds": proxy_server.user_api_key_cache.default_in_memory_ttl,
+        # Cloud models of the providers' own APIs that this release has no price for: it would
+        # count their spend as 0 and so never stop a key at its budget.
+        "unpriced_models": unpriced(config),
     }
+
+
+def unpriced(config: dict) -> list[str]:
+    import litellm
+
+    found = []
+    for model in config.get("model_list", []):
+        provider, _, name = model["litellm_params"]["model"].partition("/")
+        if provider in ("openai", "anthropic") and litellm.model_cost.get(name, {}).get("litellm_provider") != provider:
+            found.append(model["litellm_params"]["model"])
+    return found
 
 
 def check_one(path: str) -> dict:

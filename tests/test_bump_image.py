@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from environments.images import LITELLM_IMAGE
 from tests.conftest import ENVIRONMENTS, ROOT
 
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
@@ -93,7 +94,7 @@ def test_good_payload_changes_exactly_the_image_line(tmp_path):
     assert result.returncode == 0, result.stderr
     after = (directory / "dev.toml").read_text().splitlines(keepends=True)
     changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
-    assert changed == [('image = "ghcr.io/berriai/litellm:v1.80.11-stable.1"\n', f'image = "{PINNED}"\n')]
+    assert changed == [(f'image = "{LITELLM_IMAGE}"\n', f'image = "{PINNED}"\n')]
     untouched = {name: digest for name, digest in fingerprint(directory).items() if name != "dev.toml"}
     assert untouched == {name: digest for name, digest in fingerprint(ENVIRONMENTS).items() if name != "dev.toml"}
     assert outputs.read_text() == ("workspace=dev\ntier=development\nregion=eu-west-1\nchanged=true\n"
@@ -112,7 +113,7 @@ def test_staging_takes_a_digest_and_goes_through_a_pull_request(tmp_path):
 
 
 def test_bumping_to_the_current_image_changes_nothing(tmp_path):
-    current = "ghcr.io/berriai/litellm:v1.80.11-stable.1"
+    current = LITELLM_IMAGE
     result, directory, outputs = run_workflow_step(
         dispatch_event({"workspace": "dev", "image": current, "commit": SHA}), tmp_path)
     assert result.returncode == 0 and "nothing changed" in result.stdout
@@ -126,7 +127,7 @@ def test_rollback_is_a_bump_to_the_previous_image(tmp_path):
     original = (directory / "dev.toml").read_bytes()
     main = [sys.executable, str(ROOT / "main.py"), "bump-image", "--workspace=dev", f"--environments={directory}"]
     forward = subprocess.run([*main, f"--image={PINNED}"], capture_output=True, text=True, timeout=60)
-    back = subprocess.run([*main, "--image=ghcr.io/berriai/litellm:v1.80.11-stable.1"],
+    back = subprocess.run([*main, f"--image={LITELLM_IMAGE}"],
                           capture_output=True, text=True, timeout=60)
     assert forward.returncode == 0 and back.returncode == 0
     assert (directory / "dev.toml").read_bytes() == original
@@ -158,6 +159,7 @@ HOSTILE = {
     "image-lookalike": {"workspace": "dev", "image": "ghcr.io/berriai/lіtellm:v1", "commit": SHA},
     "image-latest-in-prod": {"workspace": "prod", "image": "ghcr.io/berriai/litellm:latest", "commit": SHA},
     "image-untagged-in-staging": {"workspace": "staging", "image": "ghcr.io/berriai/litellm", "commit": SHA},
+    "image-compromised-release": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:v1.107.0", "commit": SHA},
     "image-oversized": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:" + "a" * 100_000, "commit": SHA},
     "image-empty": {"workspace": "dev", "image": "", "commit": SHA},
     "image-carriage-return": {"workspace": "dev", "image": PINNED + "\r", "commit": SHA},

@@ -252,6 +252,15 @@ BAD_CASES = [
     ("model-shut-down", "prod", setting("providers.openai.models", ["gpt-4o-mini", "gpt-4-turbo"]),
      "providers.openai.models[1]", ['"gpt-4-turbo"', "shut down by the provider on 2026-10-23",
                                     "developers.openai.com/api/docs/deprecations"]),
+    # Compromised LiteLLM releases (docs/DESIGN.md, "LiteLLM releases"), whatever the tier and tag form.
+    ("litellm-compromised-release", "dev", setting("task.litellm.image", "ghcr.io/berriai/litellm:v1.107.0"),
+     "task.litellm.image", ['"ghcr.io/berriai/litellm:v1.107.0"', "LiteLLM 1.107.0", "must never run",
+                            '"ghcr.io/berriai/litellm:v1.108.7"', "bump-image"]),
+    ("litellm-compromised-release-candidate", "prod",
+     setting("task.litellm.image", "ghcr.io/berriai/litellm:main-v1.107.0-rc.2"),
+     "task.litellm.image", ["compromised release line of 2026-10-21"]),
+    ("litellm-stolen-credentials-release", "staging", setting("task.litellm.image", "ghcr.io/berriai/litellm:1.82.8"),
+     "task.litellm.image", ["LiteLLM 1.82.8 was published by attackers"]),
     ("anthropic-model-shut-down", "staging", setting("providers.anthropic.models", ["claude-3-5-sonnet-20241022"]),
      "providers.anthropic.models[0]", ["2025-10-28"]),
     # CloudFront in front (design 002): its own name, the web ACL at the edge, requests within its read timeout.
@@ -448,5 +457,5 @@ def test_every_pattern_in_the_model_is_anchored():
     (date(2027, 1, 14), []),                           # shut down: the rule refuses it instead
 ])
 def test_validate_gives_notice_of_a_shutdown_within_90_days(today, expected):
-    providers = Providers(openai={"models": ["gpt-4o", "gpt-5.1"]})
+    providers = Providers(openai={"models": ["gpt-4o", "gpt-6-luna"]})
     assert [model for _, model, _, _ in retirements.upcoming(providers, today)] == expected

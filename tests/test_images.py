@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
-from environments.images import ImageReferenceError, parse_image
+from environments.images import (
+    LITELLM_IMAGE,
+    LITELLM_VERSION,
+    ImageReferenceError,
+    compromised_litellm,
+    litellm_release,
+    parse_image,
+)
+from tests import tools
+from tests.conftest import ENVIRONMENTS, ROOT
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -37,3 +48,38 @@ def test_parses(text, repository, tag, digest, pinned):
 def test_refuses(text):
     with pytest.raises(ImageReferenceError):
         parse_image(text)
+
+
+@pytest.mark.parametrize("text", [
+    "ghcr.io/berriai/litellm:v1.107.0", "ghcr.io/berriai/litellm:1.107.0", "litellm/litellm:v1.107.0",
+    "ghcr.io/berriai/litellm:main-v1.107.0", "ghcr.io/berriai/litellm:v1.107.0-rc.2",
+    "ghcr.io/berriai/litellm-database:v1.107.1", f"ghcr.io/berriai/litellm:v1.107.0@{DIGEST}",
+    "ghcr.io/berriai/litellm:v1.82.7", "ghcr.io/berriai/litellm:main-v1.82.8",
+])
+def test_compromised_litellm_releases_are_recognised(text):
+    assert compromised_litellm(parse_image(text))
+
+
+@pytest.mark.parametrize("text", [
+    LITELLM_IMAGE, "ghcr.io/berriai/litellm:v1.106.12", "ghcr.io/berriai/litellm:v1.108.0",
+    "ghcr.io/berriai/litellm:v1.80.11-stable.1", "ghcr.io/berriai/litellm:v1.82.6", "ghcr.io/berriai/litellm:v1.1070.0",
+    "ghcr.io/berriai/litellm:main-latest", f"ghcr.io/berriai/litellm@{DIGEST}",
+])
+def test_clean_litellm_releases_pass(text):
+    assert compromised_litellm(parse_image(text)) is None
+
+
+def shipped_litellm_images() -> dict[str, str]:
+    files = [*ENVIRONMENTS.glob("*.toml"), *(ROOT / "examples").glob("*/*.toml")]
+    documents = {path.relative_to(ROOT).as_posix(): tomllib.loads(path.read_text()) for path in files}
+    return {name: document["task"]["litellm"]["image"] for name, document in documents.items()
+            if "task" in document}
+
+
+def test_every_shipped_image_runs_the_release_the_tests_check():
+    """The loader and two-proxy tests run LiteLLM from tests/tools.py; the task runs the image. One release."""
+    images = shipped_litellm_images()
+    assert len(images) >= 8, images
+    assert tools.TOOLS["litellm"] == [f"litellm[proxy]=={LITELLM_VERSION}"]
+    assert {name: litellm_release(parse_image(image)) for name, image in images.items()} == {
+        name: LITELLM_VERSION for name in images}

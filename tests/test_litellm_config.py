@@ -67,7 +67,7 @@ def test_cloud_models_only_for_declared_providers():
         for name in SHIPPED_WORKSPACES
     }
     assert models["dev-ci"] == []
-    assert models["dev"] == ["openai/gpt-4o-mini"]
+    assert models["dev"] == ["openai/gpt-6-luna"]
     assert {model.split("/")[0] for model in models["prod"]} == {"openai", "anthropic", "bedrock"}
     bedrock = [m for m in config("prod")["model_list"] if m["litellm_params"]["model"].startswith("bedrock/")]
     assert bedrock and all("api_key" not in m["litellm_params"] for m in bedrock), "Bedrock uses the task role"

@@ -111,6 +111,19 @@ def test_the_connection_rule_counts_litellms_own_pool(results):
 
 
 @pytest.mark.parametrize("label", SHIPPED_WORKSPACES)
+def test_the_pinned_release_prices_every_shipped_cloud_model(label, results):
+    """A model LiteLLM has no price for costs 0: spend and key budgets would not count it."""
+    assert results[label]["unpriced_models"] == []
+
+
+def test_the_price_check_catches_an_unknown_model(tmp_path):
+    broken = yaml.safe_load(render(workspace("dev")))
+    broken["model_list"][-1]["litellm_params"]["model"] = "openai/gpt-4o-mimi"
+    (outcome,) = check({"unknown-model": yaml.safe_dump(broken)}, tmp_path).values()
+    assert outcome["unpriced_models"] == ["openai/gpt-4o-mimi"]
+
+
+@pytest.mark.parametrize("label", SHIPPED_WORKSPACES)
 def test_litellm_builds_the_database_url_from_the_task_environment(label, results):
     """The task sets DATABASE_HOST/USERNAME/NAME and the RDS-managed DATABASE_PASSWORD, which may
     hold any character: LiteLLM must build a URL that carries it intact."""

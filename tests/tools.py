@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The image's LiteLLM release: the configs are checked by the release the task runs.
+from environments.images import LITELLM_VERSION
+
 # The pull-request workflow installs the same checkov: one pin, so both gates judge alike.
 from environments.workflows import CHECKOV_VERSION
 
@@ -23,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = ROOT / ".cache" / "tools"
 TOOLS: dict[str, list[str]] = {
     "checkov": [f"checkov=={CHECKOV_VERSION}"],
-    "litellm": ["litellm[proxy]==1.80.11"],
+    "litellm": [f"litellm[proxy]=={LITELLM_VERSION}"],
 }
 # AGPL-3.0, used as a test tool only (never shipped): evaluates the CI roles' policies.
 NPM_TOOLS: dict[str, list[str]] = {
