@@ -70,7 +70,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     directory = scratch_copy()
     started = time.monotonic()
-    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    # mutmut starts a pytest session per mutant: they share one synthesis (conftest.synth_dir).
+    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                   "LITELLM_INFRA_TEST_SYNTH_DIR": str(SCRATCH / "synthesis")}
     subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.max_children)],
                    cwd=directory, env=environment, check=True)
     seconds = time.monotonic() - started

@@ -232,7 +232,7 @@ class Network(Strict):
     vpc_endpoints: bool = Field(
         default=False,
         description="Create the S3 gateway endpoint and interface endpoints for ecr.api, ecr.dkr, "
-        "logs and ssm, so image pulls, logs and secret reads stay off the NAT gateway.",
+        "logs, secretsmanager and ssm, so image pulls, logs and secret reads stay off the NAT gateway.",
     )
     flow_logs: bool = Field(
         default=True, description="Send VPC flow logs (all traffic) to a KMS-encrypted log group."

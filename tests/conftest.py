@@ -65,8 +65,10 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     `main.py synth` skips the work (stacks/fingerprint.py)."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    # A run of many short sessions (benchmarks/mutation.py) names one directory for all of them.
+    shared = Path(os.environ.get("LITELLM_INFRA_TEST_SYNTH_DIR") or shared)
     outdir = shared / "synth" / "cdktf.out"
-    outdir.parent.mkdir(exist_ok=True)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
     with (shared / "synth.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = run_main("synth", "--outdir", str(outdir))

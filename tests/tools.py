@@ -38,7 +38,10 @@ NPM_ENVIRONMENT: dict[str, dict[str, str]] = {}
 
 
 def tool_dir(name: str) -> Path:
-    return TOOLS_DIR / name
+    """A virtualenv per pinned version (litellm-1.108.7): checkouts on different pins that share
+    .cache/tools never reinstall each other's."""
+    pins = [requirement.split("==", 1)[1] for requirement in TOOLS.get(name, []) if "==" in requirement]
+    return TOOLS_DIR / "-".join([name, *pins])
 
 
 @contextmanager

@@ -30,8 +30,10 @@ from modules.aws import AwsContext
 from modules.iam.boundary import RolePlacement
 from modules.observability.log_group import encrypted_log_group
 
-# Interface endpoints that keep image pulls, logs and secret reads off the NAT gateway.
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "ssm")
+# Interface endpoints that keep image pulls, logs and secret reads off the NAT gateway: the database
+# password comes from Secrets Manager (RDS-managed), the other secrets from SSM, so task start-up
+# needs neither the NAT nor the internet where the endpoints are on.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")
 
 
 class Network(Construct):
