@@ -513,3 +513,19 @@ def test_a_domain_gets_a_validated_certificate_and_an_alias(stacks):
     assert "aws_acm_certificate" not in prod["resource"] and "aws_route53_record" not in prod["resource"]
     assert resources(prod, "aws_lb_listener")["load_balancer_https_listener"]["certificate_arn"] == \
         workspace("prod").settings.ingress.certificate_arn
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_task_start_up_needs_no_nat_where_endpoints_are_on(name, stacks):
+    """Every AWS call a task makes to start - image layers, logs, SSM parameters and the RDS-managed
+    database password in Secrets Manager - has an endpoint in the VPC when the workspace turns them on."""
+    endpoints = stacks[name]["resource"].get("aws_vpc_endpoint", {})
+    if not workspace(name).settings.network.vpc_endpoints:
+        assert endpoints == {}
+        return
+    region = workspace(name).settings.region
+    assert {(body["service_name"], body["vpc_endpoint_type"], body.get("private_dns_enabled"))
+            for body in endpoints.values()} == {
+        (f"com.amazonaws.{region}.{service}", "Interface", True)
+        for service in ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")} | {
+        (f"com.amazonaws.{region}.s3", "Gateway", None)}
