@@ -29,6 +29,7 @@ from environments.model import Domain, Project
 from modules.aws import AwsContext
 from modules.policies import Statement, statement
 from modules.policies import document_of as document
+from modules.rotation.documents import roll_name
 
 Document = dict[str, Any]
 
@@ -46,7 +47,7 @@ BUMP_WORKFLOW = "image-bump.yml"
 WORKSPACE_SERVICES = (
     "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
     "elasticloadbalancing", "events", "kms",
-    "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "wafv2",
+    "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "states", "wafv2",
 )
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                         "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com",
@@ -332,7 +333,8 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   sid="ReadAndRetireOwnRoles", resources=own_roles),
         statement("Allow", ["iam:PassRole"], sid="PassOwnRolesToTheirServices", resources=own_roles,
                   condition={"StringEquals": {"iam:PassedToService": [
-                      "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}),
+                      "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+                      "events.amazonaws.com", "states.amazonaws.com"]}}),
         statement("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion"], sid="ReadTheMonitoringPolicy",
                   resources=attachable),
         statement("Allow", ["iam:CreateServiceLinkedRole"], sid="ServiceLinkedRoles",
@@ -343,10 +345,11 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
 
 
 def boundary_policy(group: StackGroup) -> Document:
-    """The most any role of a workspace may ever do: what its task, execution, monitoring and
-    flow-log roles need, on the workspace's own resources where IAM can say so."""
+    """The most any role of a workspace may ever do: what its task, execution, monitoring,
+    flow-log and password-roll roles need, on the workspace's own resources where IAM can say so."""
     arns = Arns(group.project)
     own_keys = {"StringEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name}}
+    prefix = group.resource_prefix
     return document(
         statement("Allow", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                             "ecr:GetDownloadUrlForLayer"], sid="PullImages"),
@@ -363,6 +366,12 @@ def boundary_policy(group: StackGroup) -> Document:
         statement("Allow", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], sid="ModelCache",
                   condition=own_keys),
         statement("Allow", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], sid="InvokeModels"),
+        # The roll after a database password rotation (modules/rotation): start its state machine,
+        # which updates the workspace's service (cluster and service are both named after the prefix).
+        statement("Allow", ["states:StartExecution"], sid="StartThePasswordRoll",
+                  resources=arns.aws.arn("states", f"stateMachine:{roll_name(prefix)}", region="*")),
+        statement("Allow", ["ecs:UpdateService"], sid="RollOwnService",
+                  resources=arns.aws.arn("ecs", f"service/{prefix}/{prefix}", region="*")),
     )
 
 
