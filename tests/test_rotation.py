@@ -4,15 +4,17 @@ state machine does, and what its two roles may do.
 The event pattern is checked against the sample event AWS documents, by a matcher of the pattern
 semantics used (exact values; a list means any of them; nested objects match nested fields).
 moto 5.2.5 cannot do it: its EventBridge TestEventPattern handler is a stub (`pass` in
-moto/events/responses.py). moto's Step Functions interpreter
-(`execute_state_machine`) does run the definition, but its aws-sdk ecs:updateService task ends in
-"State Task encountered an unhandled exception" and the execution stays RUNNING, so the roll
-itself is asserted as data here and by `terraform validate`, not executed.
+moto/events/responses.py). moto's Step Functions interpreter (`execute_state_machine`) parses and
+runs the definition, but its aws-sdk ecs:updateService task ends in "State Task encountered an
+unhandled exception" and the execution stays RUNNING: the definition is parsed by that
+interpreter's ASL parser here (the one tests/moto_server.py answers ValidateStateMachineDefinition
+with) and asserted whole, the roll itself is not executed.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -122,3 +124,13 @@ def test_each_role_does_one_thing():
         {"Sid": "StartTheRoll", "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": machine}]
     assert documents.state_machine_role_statements(service) == [
         {"Sid": "RollTheService", "Effect": "Allow", "Action": ["ecs:UpdateService"], "Resource": service}]
+
+
+def test_the_definition_is_valid_amazon_states_language():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = documents.state_machine_definition(cluster="litellm-dev", service="litellm-dev")
+    AmazonStateLanguageParser.parse(json.dumps(definition))
+    definition["States"]["RollService"]["Type"] = "Tsk"
+    with pytest.raises(Exception, match="mismatched input"):
+        AmazonStateLanguageParser.parse(json.dumps(definition))
