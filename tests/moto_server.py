@@ -20,7 +20,9 @@ what a call receives and returning it, the way AWS does - nothing is validated o
   `main.py redis-auth` turns AUTH on); the group keeps them, as AWS does.
 - Step Functions has no ValidateStateMachineDefinition, which hashicorp/aws calls while planning
   an `aws_sfn_state_machine`; it is answered by moto's own ASL parser (the one its executions
-  use): OK when the definition parses, FAIL with the parser's message otherwise.
+  use): OK when the definition parses, FAIL with the parser's message otherwise. Nor has it
+  ListStateMachineVersions, which the provider calls on every read (and retries until the apply
+  times out): it lists the versions moto keeps for the state machine.
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
@@ -119,7 +121,14 @@ def teach_state_machine_validation() -> None:
                 {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(error)}]})
         return ActionResult({"result": "OK", "diagnostics": []})
 
+    def list_state_machine_versions(self) -> ActionResult:
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        return ActionResult({"stateMachineVersions": [
+            {"stateMachineVersionArn": version.arn, "creationDate": version.creation_date}
+            for _, version in sorted(machine.versions.items(), reverse=True)]})
+
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     StepFunctionResponse._litellm_infra_validation = True
 
 
