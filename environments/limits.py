@@ -63,6 +63,8 @@ ALB_DEREGISTRATION_DELAY = (0, 3600)
 # RDS backup retention (days) and gp3 storage for PostgreSQL (GiB).
 RDS_BACKUP_RETENTION_DAYS = (0, 35)
 RDS_GP3_STORAGE_GIB = (20, 65536)
+# Secrets Manager rotation schedule (RotationRules.AutomaticallyAfterDays, botocore: 1 to 1000 days).
+SECRET_ROTATION_DAYS = (1, 1000)
 
 # AWS VPC and subnet CIDR sizes: prefix lengths /16 to /28.
 VPC_PREFIX_LENGTH = (16, 28)

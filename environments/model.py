@@ -14,7 +14,7 @@ import typing
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 
 from environments import limits
 from environments.images import ImageReferenceError, parse_image
@@ -119,6 +119,21 @@ def _distinct(values: list) -> list:
     return values
 
 
+def _rotation_days(value: object) -> int | str:
+    """A whole number of days Secrets Manager accepts, or "off" (checked here as one value, so a wrong
+    one gets one message rather than one per member of the union)."""
+    low, high = limits.SECRET_ROTATION_DAYS
+    if value == "off":
+        return "off"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f'is neither a number of days nor "off"; write a whole number from {low} to {high}, '
+                         'without quotes, or "off"')
+    if not low <= value <= high:
+        raise ValueError(f'Secrets Manager rotates a secret every {low} to {high} days; write a number in that '
+                         'range, or "off"')
+    return value
+
+
 def _name(text: str) -> str:
     if not NAME_PATTERN.fullmatch(text):
         raise ValueError("must match [a-z][a-z0-9-]* (lower case letter, then letters, digits, '-')")
@@ -134,6 +149,7 @@ TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 Name = Annotated[str, AfterValidator(_name)]
 NonNegative = Annotated[int, Field(ge=0)]
+RotationDays = Annotated[int | Literal["off"], PlainValidator(_rotation_days)]
 # A list whose entries must differ (each becomes a resource, a rule value or a model name).
 Distinct = AfterValidator(_distinct)
 
@@ -472,6 +488,12 @@ class Database(Strict):
         description="Performance Insights (7 days, KMS-encrypted)."
     )
     port: Port = Field(default=5432, description="PostgreSQL port.")
+    password_rotation_days: RotationDays = Field(
+        description="Rotation of the RDS-managed master password: every N days (1-1000), each successful "
+        "rotation rolling the service so new tasks read the new password; or \"off\": no schedule is "
+        "managed (RDS's own default, every 7 days, stays on a new database; a schedule switched off is "
+        "cancelled), and a rotation still rolls the service. Production needs a schedule.",
+    )
     max_connections: int | None = Field(
         default=None, ge=10, le=limits.RDS_MAX_CONNECTIONS_CAP,
         description="The instance's max_connections. Derived from the class's memory as RDS does for the "

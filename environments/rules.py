@@ -391,6 +391,11 @@ def production(workspace: Workspace) -> Iterator[Violation]:
         yield ("ingress.certificate_arn", None,
                "production serves HTTPS only; set an ACM certificate ARN from the workspace's region, or "
                "ingress.domain for a certificate the stack issues")
+    if workspace.settings.database.password_rotation_days == "off":
+        yield ("database.password_rotation_days", "off",
+               "production rotates its database master password on a schedule the stack manages (each rotation "
+               "rolls the service); set database.password_rotation_days = 30, or another number of days from "
+               f"{limits.SECRET_ROTATION_DAYS[0]} to {limits.SECRET_ROTATION_DAYS[1]} (tier production)")
     if workspace.settings.observability.alarm_email is None:
         yield ("observability.alarm_email", None,
                "production alarms must reach someone; set an address (or a list's) and confirm the "

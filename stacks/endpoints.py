@@ -20,7 +20,7 @@ FAKE_CREDENTIALS = {"access_key": "local-endpoint", "secret_key": "local-endpoin
 # Every AWS API the stacks call, by the provider's endpoint names.
 PROVIDER_SERVICES = (
     "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "events",
-    "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
+    "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sfn", "sns", "ssm", "sts", "wafv2",
 )
 BACKEND_SERVICES = ("s3", "dynamodb", "sts", "iam")
 

@@ -25,6 +25,7 @@ from modules.network.construct import Network
 from modules.observability.construct import MonitoredResources, Observability
 from modules.redis.construct import LOG_TYPES as REDIS_LOG_TYPES
 from modules.redis.construct import Redis
+from modules.rotation.construct import PasswordRotation
 from modules.secrets.construct import WorkspaceKey
 from modules.security_groups.construct import SecurityGroups
 from stacks.backend import s3_backend
@@ -136,6 +137,13 @@ class WorkspaceStack(ProjectStack):
             listener=load_balancer.listener, roles=roles,
             secrets=container_secrets, environment=environment,
             config_content=litellm_config.render(workspace), kms_key_arn=key.arn,
+        )
+        rotation_days = settings.database.password_rotation_days
+        PasswordRotation(
+            self, "password_rotation", prefix=prefix, aws=aws, secret_arn=database.password_secret_arn,
+            rotation_days=None if rotation_days == "off" else rotation_days,
+            cluster_name=service.cluster_name, service_name=service.service_name, service_arn=service.service.id,
+            role_placement=placement,
         )
         Observability(
             self, "observability", prefix=prefix, region=settings.region, account_id=project.aws_account_id,

@@ -18,6 +18,11 @@ what a call receives and returning it, the way AWS does - nothing is validated o
   checked: these tests prove what a principal's policies allow, the access key still names it.
 - ElastiCache ModifyReplicationGroup drops AuthToken and AuthTokenUpdateStrategy (how
   `main.py redis-auth` turns AUTH on); the group keeps them, as AWS does.
+- Step Functions has no ValidateStateMachineDefinition, which hashicorp/aws calls while planning
+  an `aws_sfn_state_machine`; it is answered by moto's own ASL parser (the one its executions
+  use): OK when the definition parses, FAIL with the parser's message otherwise. Nor has it
+  ListStateMachineVersions, which the provider calls on every read (and retries until the apply
+  times out): it lists the versions moto keeps for the state machine.
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
@@ -98,6 +103,33 @@ def teach_ecs_service_settings() -> None:
 
     EC2ContainerServiceResponse.create_service = create_service
     EC2ContainerServiceResponse._litellm_infra_settings = True
+
+
+def teach_state_machine_validation() -> None:
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if getattr(StepFunctionResponse, "_litellm_infra_validation", False):
+        return
+
+    def validate_state_machine_definition(self) -> ActionResult:
+        try:
+            AmazonStateLanguageParser.parse(self._get_param("definition"))
+        except Exception as error:  # the parser's own exceptions, whatever their class
+            return ActionResult({"result": "FAIL", "diagnostics": [
+                {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(error)}]})
+        return ActionResult({"result": "OK", "diagnostics": []})
+
+    def list_state_machine_versions(self) -> ActionResult:
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        return ActionResult({"stateMachineVersions": [
+            {"stateMachineVersionArn": version.arn, "creationDate": version.creation_date}
+            for _, version in sorted(machine.versions.items(), reverse=True)]})
+
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+    StepFunctionResponse._litellm_infra_validation = True
 
 
 def teach_elasticache_auth_token() -> None:
@@ -226,6 +258,7 @@ def moto_server() -> Iterator[str]:
 
     teach_autoscaling_tags()
     teach_ecs_service_settings()
+    teach_state_machine_validation()
     teach_elasticache_auth_token()
     teach_dynamodb_table_resource()
     teach_iam_enforcement()

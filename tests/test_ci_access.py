@@ -165,6 +165,15 @@ TRUST_ROOT_NEIGHBOURS = [
      {**LOCK_KEY, "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}, True),
 ]
 SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-x/litellm-x"
+
+
+def MACHINE(name: str) -> str:  # noqa: N802 - reads like the constants around it
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:litellm-{name}-password-roll"
+
+
+def OWN_SERVICE(name: str) -> str:  # noqa: N802
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/litellm-{name}/litellm-{name}"
+
 ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
 DEPLOY_CASES = [
     ("writes its own state", "dev", "s3:PutObject", state("dev/terraform.tfstate"), {}, True),
@@ -245,6 +254,16 @@ DEPLOY_CASES = [
      f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev/litellm:log-stream:x", TAGGED["dev"], False),
     ("refreshes its own parameters", "dev", "ssm:GetParameter",
      f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", TAGGED["dev"], True),
+    # The password roll (modules/rotation): its state machine, tagged like everything else, and its two roles.
+    ("creates its state machine", "dev", "states:CreateStateMachine", MACHINE("dev"),
+     {"aws:RequestTag/Workspace": "dev", "aws:TagKeys": ["Workspace"]}, True),
+    ("not one tagged for another workspace", "dev", "states:CreateStateMachine", MACHINE("dev"),
+     {"aws:RequestTag/Workspace": "prod", "aws:TagKeys": ["Workspace"]}, False),
+    ("not prod's state machine", "dev", "states:UpdateStateMachine", MACHINE("prod"), TAGGED["prod"], False),
+    ("passes the roll role to Step Functions", "dev", "iam:PassRole", role("dev/litellm-dev-password-roll"),
+     {"iam:PassedToService": "states.amazonaws.com"}, True),
+    ("and its events role to EventBridge", "dev", "iam:PassRole", role("dev/litellm-dev-password-roll-events"),
+     {"iam:PassedToService": "events.amazonaws.com"}, True),
     ("shared manages its repositories", "shared", "ecr:PutLifecyclePolicy",
      f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/litellm/litellm", {}, True),
     ("shared creates no role", "shared", "iam:CreateRole", role("shared/x"),
@@ -286,6 +305,10 @@ BOUNDARY_CASES = [
      False),
     ("invokes models", "dev", "bedrock:InvokeModel",
      f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", {}, True),
+    ("rolls its own service", "dev", "ecs:UpdateService", OWN_SERVICE("dev"), {}, True),
+    ("not the look-alike dev-ci service", "dev", "ecs:UpdateService", OWN_SERVICE("dev-ci"), {}, False),
+    ("starts its own roll", "dev", "states:StartExecution", MACHINE("dev"), {}, True),
+    ("not prod's roll", "dev", "states:StartExecution", MACHINE("prod"), {}, False),
 ]
 
 
@@ -471,3 +494,30 @@ def test_only_a_workspace_with_a_cdn_manages_cloudfront():
     allowed = {(name, action) for (name, action, _, _), decision in zip(cases, decisions, strict=True)
                if decision == ALLOWED}
     assert allowed == {(name, action) for name, action, _, _ in cases if name == "prod"}
+
+
+def test_the_password_roll_roles_do_one_thing_each():
+    """The roll's two roles (modules/rotation/documents.py) inside the workspace's boundary: the state
+    machine may update its own service only, the events role may start its own state machine only."""
+    from modules.rotation import documents
+
+    boundary = policies.boundary_policy(GROUPS["dev"])
+    machine_role = (("roll-service", policies.document(*documents.state_machine_role_statements(OWN_SERVICE("dev")))),)
+    events_role = (("start-roll", policies.document(*documents.events_role_statements(MACHINE("dev")))),)
+    cases = [
+        ("machine", "ecs:UpdateService", OWN_SERVICE("dev"), True),
+        ("machine", "ecs:UpdateService", OWN_SERVICE("prod"), False),
+        ("machine", "ecs:RunTask", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/litellm-dev:1", False),
+        ("machine", "iam:PassRole", role("dev/litellm-dev-task"), False),
+        ("machine", "states:StartExecution", MACHINE("dev"), False),
+        ("events", "states:StartExecution", MACHINE("dev"), True),
+        ("events", "states:StartExecution", MACHINE("prod"), False),
+        ("events", "ecs:UpdateService", OWN_SERVICE("dev"), False),
+    ]
+    identities = {"machine": machine_role, "events": events_role}
+    principals = {"machine": role("dev/litellm-dev-password-roll"),
+                  "events": role("dev/litellm-dev-password-roll-events")}
+    decisions = decide([Request(principal=principals[who], action=action, resource=resource, identity=identities[who],
+                                boundary=boundary) for who, action, resource, _ in cases], ACCOUNT)
+    wrong = [case for case, decision in zip(cases, decisions, strict=True) if (decision == ALLOWED) != case[3]]
+    assert not wrong, wrong

@@ -275,6 +275,20 @@ BAD_CASES = [
      "ingress.cdn.origin_read_timeout_seconds", ["= 181", "less than or equal to 180"]),
     ("cdn-price-class", "staging", setting("ingress.cdn", {"price_class": "PriceClass_300"}),
      "ingress.cdn.price_class", ['"PriceClass_300"', "PriceClass_100"]),
+    # The database password's rotation: a schedule Secrets Manager accepts, always one in production.
+    ("prod-password-rotation-off", "prod", setting("database.password_rotation_days", "off"),
+     "database.password_rotation_days", ['= "off"', "rolls the service", "set database.password_rotation_days = 30",
+                                         "(tier production)"]),
+    ("password-rotation-beyond-secrets-manager", "dev", setting("database.password_rotation_days", 1001),
+     "database.password_rotation_days", ["= 1001", "every 1 to 1000 days", 'or "off"']),
+    ("password-rotation-zero", "staging", setting("database.password_rotation_days", 0),
+     "database.password_rotation_days", ["= 0", "every 1 to 1000 days"]),
+    ("password-rotation-quoted-number", "dev", setting("database.password_rotation_days", "30"),
+     "database.password_rotation_days", ['= "30"', "without quotes"]),
+    ("password-rotation-never", "dev", setting("database.password_rotation_days", "never"),
+     "database.password_rotation_days", ['= "never"', 'neither a number of days nor "off"']),
+    ("password-rotation-unset", "dev", remove("database.password_rotation_days"), "database.password_rotation_days",
+     ["is required but missing", "Rotation of the RDS-managed master password"]),
 ]
 
 GOOD_CASES = [
@@ -336,6 +350,9 @@ GOOD_CASES = [
         setting("task.ollama.pull_throughput_mb_per_s", 100))),
     ("litellm-only-task", "staging", both(remove("task.ollama"), setting("task.cpu", 1024),
                                           setting("task.memory", 3072))),
+    ("prod-password-rotation-daily", "prod", setting("database.password_rotation_days", 1)),
+    ("prod-password-rotation-longest", "prod", setting("database.password_rotation_days", 1000)),
+    ("staging-password-rotation-off", "staging", setting("database.password_rotation_days", "off")),
 ]
 
 

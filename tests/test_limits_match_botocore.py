@@ -92,3 +92,10 @@ def test_tag_alphabet_and_lengths(service, key_shape, value_shape):
         assert re.fullmatch(r"\^?\(" + re.escape(alphabet) + r"[*+]\)\$?", shape["pattern"]), shape["pattern"]
     assert (key["min"], key["max"]) == limits.TAG_KEY_LENGTH
     assert value["max"] == limits.TAG_VALUE_MAX_LENGTH
+
+
+def test_secret_rotation_days():
+    """database.password_rotation_days: what RotateSecret accepts as AutomaticallyAfterDays."""
+    model = botocore.session.get_session().get_service_model("secretsmanager")
+    days = model.shape_for("RotationRulesType").members["AutomaticallyAfterDays"].metadata
+    assert (days["min"], days["max"]) == limits.SECRET_ROTATION_DAYS

@@ -481,11 +481,12 @@ def test_alarms_fit_the_workspace(name, stacks):
         assert alarms[key]["dimensions"]["CacheClusterId"].startswith(f"litellm-{name}-redis-00")
     for body in alarms.values():
         assert body["alarm_actions"] == body["ok_actions"] == ["${aws_sns_topic.observability_alarm_topic.arn}"]
-    rule = only(stacks[name], "aws_cloudwatch_event_rule")
+    rule = resources(stacks[name], "aws_cloudwatch_event_rule")["observability_deployment_failed"]
     pattern = json.loads(rule["event_pattern"])
     assert pattern["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]}
     assert pattern["resources"] == ["${aws_ecs_service.ecs_service.id}"]
-    assert only(stacks[name], "aws_cloudwatch_event_target")["arn"] == "${aws_sns_topic.observability_alarm_topic.arn}"
+    target = resources(stacks[name], "aws_cloudwatch_event_target")["observability_deployment_failed_to_topic"]
+    assert target["arn"] == "${aws_sns_topic.observability_alarm_topic.arn}"
     topic_policy = json.loads(only(stacks[name], "aws_sns_topic_policy")["policy"])
     assert topic_policy["Statement"][0]["Principal"]["Service"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     subscriptions = resources(stacks[name], "aws_sns_topic_subscription")
@@ -529,3 +530,58 @@ def test_task_start_up_needs_no_nat_where_endpoints_are_on(name, stacks):
         (f"com.amazonaws.{region}.{service}", "Interface", True)
         for service in ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")} | {
         (f"com.amazonaws.{region}.s3", "Gateway", None)}
+
+
+@pytest.mark.parametrize("name", SHIPPED_WORKSPACES)
+def test_a_password_rotation_rolls_the_service(name, stacks):
+    """The schedule the model states, and the roll after every rotation: EventBridge (the secret's
+    AWSCURRENT moved) -> a STANDARD state machine -> ECS UpdateService; each role does one thing."""
+    from modules.rotation import documents
+
+    stack = stacks[name]
+    strip = lambda body: {key: value for key, value in body.items() if key != "//"}  # noqa: E731
+    secret = "${aws_db_instance.database_instance.master_user_secret[0].secret_arn}"
+    days = workspace(name).settings.database.password_rotation_days
+    schedules = {key: strip(body) for key, body in resources(stack, "aws_secretsmanager_secret_rotation").items()}
+    assert schedules == ({} if days == "off" else {"password_rotation_schedule": {
+        "secret_id": secret, "rotate_immediately": False, "rotation_rules": {"automatically_after_days": days}}})
+
+    rule = strip(resources(stack, "aws_cloudwatch_event_rule")["password_rotation_rule"])
+    assert json.loads(rule.pop("event_pattern")) == {
+        "source": ["aws.secretsmanager"], "detail-type": ["Secret Label Updated"], "resources": [secret],
+        "detail": {"labelUpdated": ["AWSCURRENT"]}}
+    assert rule["name"] == f"litellm-{name}-password-rotated"
+    assert strip(resources(stack, "aws_cloudwatch_event_target")["password_rotation_target"]) == {
+        "rule": "${aws_cloudwatch_event_rule.password_rotation_rule.name}",
+        "arn": "${aws_sfn_state_machine.password_rotation_state_machine.arn}",
+        "role_arn": "${aws_iam_role.password_rotation_events_role.arn}",
+        "depends_on": ["aws_iam_role_policy.password_rotation_events_role_policy"]}
+
+    machine = strip(only(stack, "aws_sfn_state_machine"))
+    assert json.loads(machine.pop("definition")) == documents.state_machine_definition(
+        cluster="${aws_ecs_cluster.ecs_cluster.name}", service="${aws_ecs_service.ecs_service.name}")
+    assert machine == {"name": f"litellm-{name}-password-roll", "type": "STANDARD",
+                       "role_arn": "${aws_iam_role.password_rotation_state_machine_role.arn}",
+                       "depends_on": ["aws_iam_role_policy.password_rotation_state_machine_role_policy"]}
+
+    roles = resources(stack, "aws_iam_role")
+    policies = resources(stack, "aws_iam_role_policy")
+    region_account = "eu-west-1:123456789012"
+    for role, service, source, policy, statement in (
+        ("password_rotation_events_role", "events.amazonaws.com",
+         f"arn:aws:events:{region_account}:rule/litellm-{name}-password-rotated",
+         "password_rotation_events_role_policy",
+         {"Sid": "StartTheRoll", "Effect": "Allow", "Action": ["states:StartExecution"],
+          "Resource": "${aws_sfn_state_machine.password_rotation_state_machine.arn}"}),
+        ("password_rotation_state_machine_role", "states.amazonaws.com",
+         f"arn:aws:states:{region_account}:stateMachine:litellm-{name}-password-roll",
+         "password_rotation_state_machine_role_policy",
+         {"Sid": "RollTheService", "Effect": "Allow", "Action": ["ecs:UpdateService"],
+          "Resource": "${aws_ecs_service.ecs_service.id}"}),
+    ):
+        assert json.loads(roles[role]["assume_role_policy"]) == {"Version": "2012-10-17", "Statement": [{
+            "Sid": "ServiceAssumesRole", "Effect": "Allow", "Principal": {"Service": service},
+            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                                      "ArnLike": {"aws:SourceArn": source}}}]}
+        assert policies[policy]["role"] == f"${{aws_iam_role.{role}.id}}"
+        assert json.loads(policies[policy]["policy"]) == {"Version": "2012-10-17", "Statement": [statement]}

@@ -30,6 +30,7 @@ from environments.model import Domain, Project
 from modules.aws import AwsContext
 from modules.policies import Statement, statement
 from modules.policies import document_of as document
+from modules.rotation.documents import roll_name
 
 Document = dict[str, Any]
 
@@ -49,7 +50,7 @@ DEPLOY_WORKFLOWS = ("deploy.yml",)
 WORKSPACE_SERVICES = (
     "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
     "elasticloadbalancing", "events", "kms",
-    "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "wafv2",
+    "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "states", "wafv2",
 )
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "rds.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                         "ecs.application-autoscaling.amazonaws.com", "elasticfilesystem.amazonaws.com",
@@ -100,12 +101,14 @@ REFRESH_READS_MEASURED = (
     "s3:GetBucketPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning",
     "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
     "s3:GetObjectTagging", "s3:GetReplicationConfiguration", "sns:GetTopicAttributes",
+    "states:DescribeStateMachine", "states:ListTagsForResource", "states:ValidateStateMachineDefinition",
 )
-# Resource types no stack applied on moto here (CDN, DNS, WAF, Redis, ECR): their read calls, from the
-# provider's read functions, where ViewOnlyAccess lacks them.
+# Resource types no stack applied on moto here (CDN, DNS, WAF, Redis, ECR, the rotation schedule, which
+# dev-ci does not have): their read calls, from the provider's read functions, where ViewOnlyAccess lacks them.
 REFRESH_READS_NOT_MEASURED = (
     "acm:DescribeCertificate", "acm:ListTagsForCertificate", "cloudfront:GetDistribution", "cloudfront:GetVpcOrigin",
-    "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "elasticache:ListTagsForResource", "wafv2:GetIPSet",
+    "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "elasticache:ListTagsForResource",
+    "secretsmanager:DescribeSecret", "wafv2:GetIPSet",
     "wafv2:GetLoggingConfiguration", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
 )
 # What a CI role may do with the state bucket itself (not its objects): list it, nothing else.
@@ -422,7 +425,8 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   sid="ReadAndRetireOwnRoles", resources=own_roles),
         statement("Allow", ["iam:PassRole"], sid="PassOwnRolesToTheirServices", resources=own_roles,
                   condition={"StringEquals": {"iam:PassedToService": [
-                      "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}),
+                      "ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+                      "events.amazonaws.com", "states.amazonaws.com"]}}),
         statement("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion"], sid="ReadTheMonitoringPolicy",
                   resources=attachable),
         statement("Allow", ["iam:CreateServiceLinkedRole"], sid="ServiceLinkedRoles",
@@ -433,13 +437,14 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
 
 
 def boundary_policy(group: StackGroup) -> Document:
-    """The most any role of a workspace may ever do: what its task, execution, monitoring and
-    flow-log roles need, on the workspace's own resources where IAM can say so."""
+    """The most any role of a workspace may ever do: what its task, execution, monitoring,
+    flow-log and password-roll roles need, on the workspace's own resources where IAM can say so."""
     arns = Arns(group.project)
     own_keys = {"StringEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name}}
     own_log_groups = arns.aws.arn("logs", f"log-group:/{group.project.name}/{group.name}/*", region="*")
     # RDS enhanced monitoring writes into this account-wide group (AmazonRDSEnhancedMonitoringRole).
     rds_metrics = arns.aws.arn("logs", f"log-group:{RDS_METRICS_LOG_GROUP}", region="*")
+    prefix = group.resource_prefix
     return document(
         statement("Allow", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                             "ecr:GetDownloadUrlForLayer"], sid="PullImages"),
@@ -464,6 +469,12 @@ def boundary_policy(group: StackGroup) -> Document:
         statement("Allow", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], sid="ModelCache",
                   condition=own_keys),
         statement("Allow", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], sid="InvokeModels"),
+        # The roll after a database password rotation (modules/rotation): start its state machine,
+        # which updates the workspace's service (cluster and service are both named after the prefix).
+        statement("Allow", ["states:StartExecution"], sid="StartThePasswordRoll",
+                  resources=arns.aws.arn("states", f"stateMachine:{roll_name(prefix)}", region="*")),
+        statement("Allow", ["ecs:UpdateService"], sid="RollOwnService",
+                  resources=arns.aws.arn("ecs", f"service/{prefix}/{prefix}", region="*")),
     )
 
 
