@@ -27,10 +27,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from environments import plan_review, retirements
+from environments import retirements
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
 from environments.workspace import Workspace
+from review import plan_review
 from stacks import fingerprint
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
@@ -110,7 +111,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     draw.add_argument("workspaces", nargs="*", metavar="WORKSPACE", help="workspaces to draw (default: all)")
     _environments_option(draw)
 
-    price = commands.add_parser("cost", help="monthly cost per workspace from the synthesis and stacks/prices")
+    price = commands.add_parser("cost", help="monthly cost per workspace from the synthesis and review/prices")
     price.add_argument("workspaces", nargs="*", metavar="WORKSPACE", help="workspaces (default: all)")
     price.add_argument("--json", action="store_true", help="print the data instead of the table")
     price.add_argument("--write", action="store_true", help="also write docs/cost.json and README's table")
@@ -174,7 +175,7 @@ def _synthesized(args: argparse.Namespace) -> tuple[Environments, Path] | None:
 
 
 def command_diagram(args: argparse.Namespace) -> int:
-    from stacks import diagram
+    from review import diagram
 
     synthesized = _synthesized(args)
     if synthesized is None:
@@ -189,8 +190,8 @@ def command_diagram(args: argparse.Namespace) -> int:
 
 
 def command_cost(args: argparse.Namespace) -> int:
-    from stacks import cost
-    from stacks.synthesized import read_stack
+    from review import cost
+    from review.synthesized import read_stack
 
     synthesized = _synthesized(args)
     if synthesized is None:

@@ -26,7 +26,7 @@ PYTHON_VERSION = "3.11"
 NODE_VERSION = "20"
 CHECKOV_VERSION = "3.3.30"
 # What leaves a plan job of the plan as JSON: which resources change and how, never a value
-# (`terraform show -json` prints sensitive values in clear). environments/plan_review.py reads
+# (`terraform show -json` prints sensitive values in clear). review/plan_review.py reads
 # exactly these fields.
 PLAN_CHANGES_JQ = ("{format_version, resource_changes: [.resource_changes[]? | {address, mode, type, "
                    "change: {actions: .change.actions, replace_paths: (.change.replace_paths // [])}}]}")

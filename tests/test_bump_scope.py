@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 
 from delivery import bump_scope
+from environments.loader import load_environments
 from tests.conftest import ROOT
 
 APP = "litellm-image-bump[bot]"
-OLD = 'image = "ghcr.io/berriai/litellm:v1.80.11-stable.1"'
+
+
+def image_line(workspace: str) -> str:
+    return f'image = "{load_environments([workspace]).workspaces[0].settings.task.litellm.image}"'
+
+
+OLD = image_line("dev")
+NEW = 'image = "ghcr.io/berriai/litellm:v9.9.9"'
 
 
 def git(repository: Path, *args: str) -> str:
@@ -57,7 +65,6 @@ def run(directory: Path, base: str, head: str, capsys, *, author: str = APP, bra
     return status, captured.out + captured.err
 
 
-NEW = 'image = "ghcr.io/berriai/litellm:v1.80.12-stable.1"'
 
 
 def test_a_development_image_bump_passes(repository, capsys):
@@ -68,14 +75,15 @@ def test_a_development_image_bump_passes(repository, capsys):
     bump(directory, {"README.md": ("", "later\n")})
     status, output = run(directory, git(directory, "rev-parse", "main"), head, capsys)
     assert status == 0, output
-    assert output == ("bump-scope: environments/dev.toml: task.litellm.image ghcr.io/berriai/litellm:v1.80.11-stable.1"
-                      " -> ghcr.io/berriai/litellm:v1.80.12-stable.1, nothing else\n")
+    before = OLD.split('"')[1]
+    assert output == (f"bump-scope: environments/dev.toml: task.litellm.image {before} -> "
+                      "ghcr.io/berriai/litellm:v9.9.9, nothing else\n")
 
 
 @pytest.mark.parametrize("changes, message", [
     ({"environments/dev.toml": (OLD, NEW + "\nworkers = 2")}, "something besides task.litellm.image changed"),
     ({"environments/dev.toml": ("max_count = 2", "max_count = 20")}, "something besides"),
-    ({"environments/staging.toml": ('image = "ghcr.io/berriai/litellm:v1.80.11-stable.1', 'image = "x')},
+    ({"environments/staging.toml": (image_line("staging"), NEW)},
      "is a 'staging' workspace"),
     ({"environments/dev.toml": (OLD, NEW), ".github/workflows/deploy.yml": ("", "on: push\n")},
      "changes one workspace file"),

@@ -1,4 +1,4 @@
-"""Monthly cost (stacks/cost.py): one workspace against a figure computed by hand, the rules each
+"""Monthly cost (review/cost.py): one workspace against a figure computed by hand, the rules each
 line follows, and the committed copies (docs/cost.json, README) kept current."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from environments.loader import load_environments
-from stacks import cost
+from review import cost
 from tests.conftest import ROOT, SHIPPED_WORKSPACES
 
 HOURS = 730
@@ -24,7 +24,7 @@ def items_of(stacks: dict, name: str, stack: dict | None = None) -> dict[str, fl
 
 
 def test_dev_matches_a_figure_computed_by_hand(stacks):
-    """dev.toml and stacks/prices/eu-west-1.toml, worked out on paper (730 hours a month)."""
+    """dev.toml and review/prices/eu-west-1.toml, worked out on paper (730 hours a month)."""
     by_hand = {
         "Fargate": 1 * HOURS * (2 * 0.04048 + 7 * 0.004445) * (1 - 0.70),  # 2048 CPU units / 7168 MiB on Spot
         "NAT gateways": 1 * HOURS * 0.048,                                   # nat_gateways = "single"
@@ -62,7 +62,7 @@ def test_an_unpriced_instance_class_names_the_file_to_extend(stacks):
     (database,) = unknown["resource"]["aws_db_instance"].values()
     database["instance_class"] = "db.r7g.large"
     with pytest.raises(cost.UnknownPrice, match="no price for db.r7g.large in eu-west-1: add it to "
-                                                "stacks/prices/eu-west-1.toml"):
+                                                "review/prices/eu-west-1.toml"):
         items_of(stacks, "dev", unknown)
 
 

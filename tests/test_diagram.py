@@ -1,4 +1,4 @@
-"""Architecture diagrams drawn from the synthesized stacks (stacks/diagram.py): committed copies are
+"""Architecture diagrams drawn from the synthesized stacks (review/diagram.py): committed copies are
 current, Mermaid's own parser accepts them, and they show what the stacks create."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from stacks import diagram
+from review import diagram
 from tests import mermaid
 from tests.conftest import ROOT, SHIPPED_WORKSPACES
 

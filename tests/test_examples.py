@@ -15,7 +15,7 @@ import pytest
 import tomlkit
 
 from environments.loader import load_environments, workspace_files
-from stacks import diagram
+from review import diagram
 from tests import mermaid, terraform_cli, tools
 from tests.conftest import QUIET_NODE, ROOT, containers_of
 

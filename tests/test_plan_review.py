@@ -1,4 +1,4 @@
-"""Plan review (environments/plan_review.py) on plans written the way `terraform show -json` writes
+"""Plan review (review/plan_review.py) on plans written the way `terraform show -json` writes
 them: the summary table, errored and empty stacks, the cut to a comment's size, and the guard
 against destroying state (a real plan that replaces a file system: tests/test_moto_deploy.py)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from environments import plan_review
+from review import plan_review
 from tests.conftest import ROOT
 
 
@@ -34,7 +34,7 @@ def plan_file(tmp_path: Path, stack: str, *changes: dict) -> str:
 def review(*arguments: str, allow: Path | None = None) -> subprocess.CompletedProcess:
     """The module as the plan workflow runs it: the system's Python, no site packages, nothing installed."""
     extra = ["--allow", str(allow)] if allow else ["--allow", str(ROOT / ".ci" / "allowed-destruction.toml")]
-    return subprocess.run([sys.executable, "-E", "-S", "-m", "environments.plan_review", *extra, *arguments],
+    return subprocess.run([sys.executable, "-E", "-S", "-m", "review.plan_review", *extra, *arguments],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 

@@ -225,7 +225,7 @@ def test_plan_uploads_no_binary_plan():
 
 
 def test_every_apply_applies_the_plan_the_guard_passed():
-    """No workflow applies anything but a saved plan that environments/plan_review.py --guard accepted
+    """No workflow applies anything but a saved plan that review/plan_review.py --guard accepted
     first (destroy steps of the ephemeral workspace aside)."""
     applies = 0
     for name, job_name, step in steps():
@@ -235,7 +235,7 @@ def test_every_apply_applies_the_plan_the_guard_passed():
         applies += 1
         lines = [line.strip() for line in script.splitlines()]
         plan = lines.index("terraform plan -input=false -lock-timeout=10m -no-color -out=plan.tfplan")
-        guard = next(index for index, line in enumerate(lines) if "python3 -m environments.plan_review --guard" in line)
+        guard = next(index for index, line in enumerate(lines) if "python3 -m review.plan_review --guard" in line)
         assert plan < guard < len(lines) - 1, (name, job_name)
         assert lines[-1] == "terraform apply -input=false -lock-timeout=10m -auto-approve -no-color plan.tfplan"
     assert applies >= 8  # shared, three workspaces and their secrets stacks, dev-ci's two

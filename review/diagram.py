@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from environments import marked_block
-from stacks.synthesized import first, read_stack, resources
+from review.synthesized import first, read_stack, resources
 
 TIERS = ("public", "private", "database")
 README_WORKSPACE = "prod"

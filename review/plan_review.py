@@ -1,7 +1,7 @@
 """Plan review: one summary of many `terraform show -json` plans, and a guard against destroying
 what cannot be rebuilt.
 
-    python -m environments.plan_review [--allow FILE] [--guard] [--output FILE] STACK=PLAN_JSON...
+    python -m review.plan_review [--allow FILE] [--guard] [--output FILE] STACK=PLAN_JSON...
     python main.py plan-report ...   (the same)
 
 A STACK=PLAN_JSON whose file is missing or unreadable is an errored stack (its plan job failed):

@@ -1,5 +1,5 @@
 """Monthly cost of a workspace, from its synthesized stacks and one dated price file per region
-(stacks/prices/<region>.toml): the fixed part of the bill, what runs whether or not anyone calls
+(review/prices/<region>.toml): the fixed part of the bill, what runs whether or not anyone calls
 the proxy. Usage (NAT and ALB data, WAF requests, log ingestion, CloudFront, model tokens) is
 named, not guessed.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from environments import marked_block
 from environments.workspace import Workspace
-from stacks.synthesized import resources
+from review.synthesized import resources
 
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 FARGATE_FREE_EPHEMERAL_GIB = 20
@@ -41,13 +41,13 @@ class Item:
 def prices_for(region: str) -> dict:
     path = PRICES_DIR / f"{region}.toml"
     if not path.is_file():
-        raise UnknownPrice(f"no price file for {region}: add stacks/prices/{region}.toml")
+        raise UnknownPrice(f"no price file for {region}: add review/prices/{region}.toml")
     return tomllib.loads(path.read_text())
 
 
 def _price(table: dict, key: str, region: str) -> float:
     if key not in table:
-        raise UnknownPrice(f"no price for {key} in {region}: add it to stacks/prices/{region}.toml")
+        raise UnknownPrice(f"no price for {key} in {region}: add it to review/prices/{region}.toml")
     return table[key]
 
 
