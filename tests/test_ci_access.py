@@ -11,6 +11,7 @@ import pytest
 
 from environments.loader import load_environments
 from modules.ci_access import policies
+from modules.ci_access.boundary import boundary_policy
 from modules.ci_access.policies import Arns, StackGroup
 from tests.conftest import ROOT
 from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
@@ -372,14 +373,14 @@ def test_the_trust_root_carries_its_tag_and_no_workspace_tag(stacks):
 def test_permissions_boundary_holds_an_administrator_role_in(stacks):
     _check(BOUNDARY_CASES, _requests(
         BOUNDARY_CASES, lambda g: (("anything", ANYTHING),), principal_of=lambda g: role(f"{g}/litellm-{g}-task"),
-        key_policy=key_policy_of(stacks["dev-secrets"]), boundary_of=lambda g: policies.boundary_policy(GROUPS[g]),
+        key_policy=key_policy_of(stacks["dev-secrets"]), boundary_of=lambda g: boundary_policy(GROUPS[g]),
     ))
 
 
 def test_boundary_allows_every_action_the_workspace_roles_use(stacks):
     """Each action in the inline policies of a workspace's roles is one the boundary allows
     (else the role would be created and then fail at run time)."""
-    boundary_actions = {action for statement in policies.boundary_policy(GROUPS["dev"])["Statement"]
+    boundary_actions = {action for statement in boundary_policy(GROUPS["dev"])["Statement"]
                         for action in statement["Action"]}
     for name in ENVIRONMENTS.all_names:
         for body in stacks[name]["resource"]["aws_iam_role_policy"].values():
@@ -428,7 +429,7 @@ def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):
     roles = bootstrap["resource"]["aws_iam_role"]
     assert all(role["path"] == "/litellm/ci/" for role in roles.values())
     boundaries = {body["name"]: json.loads(body["policy"]) for body in bootstrap["resource"]["aws_iam_policy"].values()}
-    assert boundaries == {GROUPS[name].boundary_name: policies.boundary_policy(GROUPS[name])
+    assert boundaries == {GROUPS[name].boundary_name: boundary_policy(GROUPS[name])
                           for name in ENVIRONMENTS.all_names}
 
 
@@ -501,7 +502,7 @@ def test_the_password_roll_roles_do_one_thing_each():
     machine may update its own service only, the events role may start its own state machine only."""
     from modules.rotation import documents
 
-    boundary = policies.boundary_policy(GROUPS["dev"])
+    boundary = boundary_policy(GROUPS["dev"])
     machine_role = (("roll-service", policies.document(*documents.state_machine_role_statements(OWN_SERVICE("dev")))),)
     events_role = (("start-roll", policies.document(*documents.events_role_statements(MACHINE("dev")))),)
     cases = [

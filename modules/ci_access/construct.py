@@ -22,8 +22,9 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from modules.ci_access import policies
+from modules.ci_access import boundary, policies
 from modules.ci_access.policies import StackGroup
+from modules.ci_access.reads import PLAN_MANAGED_POLICY
 
 
 def _id(name: str) -> str:
@@ -49,12 +50,12 @@ class GitHubAccess(Construct):
                 self.boundaries[group.name] = IamPolicy(
                     self, f"{_id(group.name)}_boundary", name=group.boundary_name,
                     description=f"Permissions boundary of every role the {group.name} stacks create",
-                    policy=json.dumps(policies.boundary_policy(group)),
+                    policy=json.dumps(boundary.boundary_policy(group)),
                 )
             plan = self._role(f"plan_{_id(group.name)}", group.plan_role_name, policies.plan_subjects(group),
                               oidc_arn, f"GitHub Actions: plan {group.name} (read-only, no data reads)")
             IamRolePolicyAttachment(self, f"plan_{_id(group.name)}_view_only", role=plan.name,
-                                    policy_arn=f"arn:{arns.aws.partition}:iam::aws:policy/{policies.PLAN_MANAGED_POLICY}")
+                                    policy_arn=f"arn:{arns.aws.partition}:iam::aws:policy/{PLAN_MANAGED_POLICY}")
             IamRolePolicy(self, f"plan_{_id(group.name)}_policy", role=plan.id, name="plan",
                           policy=json.dumps(policies.plan_policy(group, others)))
             deploy = self._role(

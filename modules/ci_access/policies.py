@@ -28,9 +28,14 @@ from typing import Any
 from environments.loader import Environments
 from environments.model import Domain, Project
 from modules.aws import AwsContext
+from modules.ci_access.reads import (
+    DATA_READS,
+    REFRESH_READS_MEASURED,
+    REFRESH_READS_NOT_MEASURED,
+    TABLE_DATA_READS,
+)
 from modules.policies import Statement, statement
 from modules.policies import document_of as document
-from modules.rotation.documents import roll_name
 
 Document = dict[str, Any]
 
@@ -61,56 +66,6 @@ VPC_ORIGIN_SERVICE = "vpcorigin.cloudfront.amazonaws.com"
 ATTACHABLE_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)
 # Buckets a workspace creates, by name prefix after "<project>-<workspace>-" (bucket_prefix).
 BUCKET_KINDS = ("config", "alb-logs")
-RDS_METRICS_LOG_GROUP = "RDSOSMetrics"
-# The database instance of a workspace is <project>-<workspace>-postgres (environments/workspace.py).
-DATABASE_SUFFIX = "postgres"
-# Reads that return data rather than describe a resource: denied to plan roles (whatever a managed
-# policy may grant one day), and to deploy roles but for the parameters their secrets stacks refresh.
-DATA_READS = (
-    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
-    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
-    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogRecord",
-    "logs:StartLiveTail",
-    "lambda:GetFunction", "lambda:InvokeFunction", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-    "rds:DownloadDBLogFilePortion", "rds:DownloadCompleteDBLogFile", "ec2:GetConsoleOutput",
-    "ec2:GetConsoleScreenshot", "ec2:GetPasswordData",
-)
-# The AWS managed policy of every plan role: lists and descriptions, no content.
-PLAN_MANAGED_POLICY = "job-function/ViewOnlyAccess"
-# Item reads: only the lock table's own items (OwnStateLocks) are ever read.
-TABLE_DATA_READS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-                    "dynamodb:GetRecords", "dynamodb:ExportTableToPointInTime", "dynamodb:PartiQLSelect")
-# Plan roles hold AWS's ViewOnlyAccess (lists and descriptions, no content) plus the reads hashicorp/aws
-# 5.100.0 makes to refresh this project's resources that ViewOnlyAccess lacks. Measured: every read of
-# dev-ci's apply on moto (tests/test_moto_deploy.py proves each is allowed to the plan role).
-REFRESH_READS_MEASURED = (
-    "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
-    "application-autoscaling:ListTagsForResource", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-    "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DescribeBackupPolicy",
-    "elasticfilesystem:DescribeFileSystemPolicy", "elasticfilesystem:DescribeFileSystems",
-    "elasticfilesystem:DescribeLifecycleConfiguration", "elasticfilesystem:DescribeMountTargetSecurityGroups",
-    "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:ListTagsForResource",
-    "elasticloadbalancing:DescribeCapacityReservation", "elasticloadbalancing:DescribeListenerAttributes",
-    "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetGroupAttributes",
-    "events:DescribeRule", "events:ListTagsForResource", "events:ListTargetsByRule",
-    "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags",
-    "rds:ListTagsForResource",
-    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLogging",
-    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy",
-    "s3:GetBucketPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning",
-    "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
-    "s3:GetObjectTagging", "s3:GetReplicationConfiguration", "sns:GetTopicAttributes",
-    "states:DescribeStateMachine", "states:ListTagsForResource", "states:ValidateStateMachineDefinition",
-)
-# Resource types no stack applied on moto here (CDN, DNS, WAF, Redis, ECR, the rotation schedule, which
-# dev-ci does not have): their read calls, from the provider's read functions, where ViewOnlyAccess lacks them.
-REFRESH_READS_NOT_MEASURED = (
-    "acm:DescribeCertificate", "acm:ListTagsForCertificate", "cloudfront:GetDistribution", "cloudfront:GetVpcOrigin",
-    "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "elasticache:ListTagsForResource",
-    "secretsmanager:DescribeSecret", "wafv2:GetIPSet",
-    "wafv2:GetLoggingConfiguration", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
-)
 # What a CI role may do with the state bucket itself (not its objects): list it, nothing else.
 STATE_BUCKET_USE = ["s3:ListBucket"]
 # Object calls that rewrite a state object's history or access rather than its content.
@@ -434,48 +389,6 @@ def _role_management(group: StackGroup, arns: Arns) -> list[Statement]:
                   condition={"StringEquals": {"iam:AWSServiceName": [
                       *SERVICE_LINKED_ROLES, *([VPC_ORIGIN_SERVICE] if group.cdn else [])]}}),
     ]
-
-
-def boundary_policy(group: StackGroup) -> Document:
-    """The most any role of a workspace may ever do: what its task, execution, monitoring,
-    flow-log and password-roll roles need, on the workspace's own resources where IAM can say so."""
-    arns = Arns(group.project)
-    own_keys = {"StringEquals": {f"aws:ResourceTag/{WORKSPACE_TAG}": group.name}}
-    own_log_groups = arns.aws.arn("logs", f"log-group:/{group.project.name}/{group.name}/*", region="*")
-    # RDS enhanced monitoring writes into this account-wide group (AmazonRDSEnhancedMonitoringRole).
-    rds_metrics = arns.aws.arn("logs", f"log-group:{RDS_METRICS_LOG_GROUP}", region="*")
-    prefix = group.resource_prefix
-    return document(
-        statement("Allow", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                            "ecr:GetDownloadUrlForLayer"], sid="PullImages"),
-        statement("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                            "logs:PutRetentionPolicy", "logs:DescribeLogStreams", "logs:GetLogEvents"],
-                  sid="OwnLogs", resources=[own_log_groups, f"{own_log_groups}:log-stream:*"]),
-        statement("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                            "logs:PutRetentionPolicy", "logs:DescribeLogStreams"],
-                  sid="DatabaseMetrics", resources=[rds_metrics, f"{rds_metrics}:log-stream:*"]),
-        statement("Allow", ["logs:DescribeLogGroups"], sid="FindLogGroups",
-                  resources=arns.aws.arn("logs", "log-group:*", region="*")),
-        statement("Allow", ["ssm:GetParameters", "ssm:GetParameter"], sid="OwnParameters",
-                  resources=arns.parameters(group)),
-        # RDS names its managed secrets rds!db-<random>; the tag it sets names the instance.
-        statement("Allow", ["secretsmanager:GetSecretValue"], sid="OwnDatabaseSecret",
-                  resources=arns.aws.arn("secretsmanager", "secret:rds!*", region="*"),
-                  condition={"StringLike": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": arns.aws.arn(
-                      "rds", f"db:{group.resource_prefix}-{DATABASE_SUFFIX}", region="*")}}),
-        statement("Allow", ["kms:Decrypt"], sid="OwnKeys", resources=arns.keys(), condition=own_keys),
-        statement("Allow", ["s3:GetObject"], sid="OwnConfig",
-                  resources=[f"{bucket}/*" for bucket in arns.workspace_buckets(group)]),
-        statement("Allow", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], sid="ModelCache",
-                  condition=own_keys),
-        statement("Allow", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], sid="InvokeModels"),
-        # The roll after a database password rotation (modules/rotation): start its state machine,
-        # which updates the workspace's service (cluster and service are both named after the prefix).
-        statement("Allow", ["states:StartExecution"], sid="StartThePasswordRoll",
-                  resources=arns.aws.arn("states", f"stateMachine:{roll_name(prefix)}", region="*")),
-        statement("Allow", ["ecs:UpdateService"], sid="RollOwnService",
-                  resources=arns.aws.arn("ecs", f"service/{prefix}/{prefix}", region="*")),
-    )
 
 
 def trust_policy(oidc_provider_arn: str, subjects: list[str]) -> Document:
