@@ -269,7 +269,7 @@ def _workspace_and_endpoint(args: argparse.Namespace) -> tuple[Workspace, str | 
 
 
 def command_set_secret(args: argparse.Namespace) -> int:
-    from environments.secret_store import SecretRefused, read_value, target, write
+    from operations.secret_store import SecretRefused, read_value, target, write
 
     selected = _workspace_and_endpoint(args)
     if selected is None:
@@ -288,7 +288,7 @@ def command_set_secret(args: argparse.Namespace) -> int:
 
 
 def command_redis_auth(args: argparse.Namespace) -> int:
-    from environments.redis_auth import RedisAuthRefused, apply, is_on, target
+    from operations.redis_auth import RedisAuthRefused, apply, is_on, target
 
     selected = _workspace_and_endpoint(args)
     if selected is None:

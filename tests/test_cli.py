@@ -175,7 +175,7 @@ def test_redis_auth_refuses_before_any_aws_call(args, message):
     ("abcdefghé ijklmnop", "holds a character ElastiCache refuses"),
 ])
 def test_redis_auth_refuses_a_token_elasticache_would_refuse_without_repeating_it(token, message):
-    from environments.redis_auth import RedisAuthRefused, check_token
+    from operations.redis_auth import RedisAuthRefused, check_token
 
     with pytest.raises(RedisAuthRefused) as refused:
         check_token(token)
@@ -183,6 +183,6 @@ def test_redis_auth_refuses_a_token_elasticache_would_refuse_without_repeating_i
 
 
 def test_redis_auth_accepts_the_generated_kind_of_token():
-    from environments.redis_auth import check_token
+    from operations.redis_auth import check_token
 
     check_token("A1b2" * 12)  # 48 letters and digits, as the secrets stack generates
