@@ -155,6 +155,12 @@ def check_arguments(workspace: Workspace) -> list[str]:
     return arguments
 
 
+def smoke_script(arguments: list[str]) -> str:
+    """The shell script the litellm container of the one-off task runs (SMOKE_SCRIPT)."""
+    return SMOKE_SCRIPT.replace("{SMOKE_CHECKS_VARIABLE}", SMOKE_CHECKS_VARIABLE).replace(
+        "{arguments}", shlex.join(arguments))
+
+
 def smoke_definition(described: dict, tags: list[dict], workspace: Workspace) -> dict:
     """The RegisterTaskDefinition request of the one-off task: the service's task definition as it
     is, in a family of its own, but for the litellm container's entry point (SMOKE_SCRIPT) and the
@@ -165,8 +171,7 @@ def smoke_definition(described: dict, tags: list[dict], workspace: Workspace) ->
     containers = []
     for container in described["containerDefinitions"]:
         if container["name"] == LITELLM:
-            script = SMOKE_SCRIPT.replace("{SMOKE_CHECKS_VARIABLE}", SMOKE_CHECKS_VARIABLE).replace(
-                "{arguments}", shlex.join(check_arguments(workspace)))
+            script = smoke_script(check_arguments(workspace))
             container = {**container, "entryPoint": ["/bin/sh", "-c", script, "smoke"],
                          "environment": [*container.get("environment", []),
                                          {"name": SMOKE_CHECKS_VARIABLE, "value": SMOKE_CHECKS_SOURCE.read_text()}]}

@@ -74,8 +74,10 @@ def check_liveliness(base_url: str) -> str:
     return f"/health/liveliness: {body}"
 
 
-def readiness(base_url: str) -> dict:
-    status, body = _request(f"{base_url}/health/readiness")
+def readiness(base_url: str, key: str) -> dict:
+    # A public route (LiteLLMRoutes.public_routes), but a proxy with general_settings.custom_auth runs
+    # that before the public-route check (auth/user_api_key_auth.py): the master key passes both.
+    status, body = _request(f"{base_url}/health/readiness", key=key)
     if status != 200 or not isinstance(body, dict):
         raise CheckFailed(f"/health/readiness answered {status}: {body}")
     return body
@@ -132,7 +134,7 @@ def run(base_url: str, key: str, *, database: bool, cache: bool, models: list[st
 
         def ready() -> dict:
             if "body" not in state:
-                state["body"] = readiness(base_url)
+                state["body"] = readiness(base_url, key)
             return state["body"]
         if database:
             checks.append(("database", lambda: check_database(ready())))
