@@ -19,6 +19,8 @@
                                          a new master key in SSM, then a redeploy
     python main.py smoke --workspace W   health, readiness, models and a completion, checked inside the
                                          workspace by a one-off task of its own task definition
+    python main.py teardown-check --workspace W
+                                         exit 1 unless destroy.yml may destroy the workspace
 
 Validation and image bumps never import cdktf or the provider bindings; synthesis validates
 first and writes nothing when any file is invalid.
@@ -124,6 +126,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                           help="write a new master key into SSM (never printed), then redeploy")
     rotate.add_argument("name", metavar="NAME", help="the generated secret to rotate: master_key")
     _timeout_option(rotate, "the redeploy's rollout", ecs_defaults()["redeploy"])
+
+    teardown = commands.add_parser("teardown-check",
+                                   help="exit 1 unless destroy.yml may tear the workspace down (its file alone)")
+    teardown.add_argument("--workspace", required=True, help="workspace to be torn down")
+    _environments_option(teardown)
 
     smoke = _aws_command(commands, "smoke", workspace_help="workspace to check",
                          help="run the smoke checks inside the workspace as a one-off ECS task; exit 1 if one fails")
@@ -374,6 +381,21 @@ def command_rotate_secret(args: argparse.Namespace) -> int:
     return _redeploy(workspace, endpoint, args.timeout)
 
 
+def command_teardown_check(args: argparse.Namespace) -> int:
+    from operations.teardown import refusal
+
+    environments = load([args.workspace], args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    workspace = environments.workspaces[0]
+    refused = refusal(workspace)
+    if refused:
+        print(f"teardown refused: {refused}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{workspace.name}: may be torn down (tier {workspace.settings.tier}, database not protected)")
+    return 0
+
+
 def command_smoke(args: argparse.Namespace) -> int:
     from operations.ecs import smoke
 
@@ -436,6 +458,7 @@ def main(argv: list[str]) -> int:
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
                 "set-secret": command_set_secret, "redis-auth": command_redis_auth,
                 "redeploy": command_redeploy, "rotate-secret": command_rotate_secret, "smoke": command_smoke,
+                "teardown-check": command_teardown_check,
                 "render-workflows": command_render_workflows, "plan-report": plan_review.run,
                 "diagram": command_diagram, "cost": command_cost}
     return handlers[args.command](args)
