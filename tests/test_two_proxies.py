@@ -298,3 +298,6 @@ def test_the_one_off_task_script_runs_a_proxy_checks_it_and_exits_with_the_check
         assert started.returncode == code, output.decode(errors="replace")[-4000:]
         wait_until(lambda: not answering(port), 30, "the script's proxy to stop")
         assert proxies["master_key"].encode() not in output
+    # A stopped proxy: the one the script ran, on its port.
+    stopped = smoke_checks(port, key=proxies["master_key"])
+    assert stopped.returncode == 10 and f"FAILED liveliness: no answer from http://127.0.0.1:{port}" in stopped.stdout
