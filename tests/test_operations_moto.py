@@ -26,6 +26,8 @@ WORKSPACE = load_environments(["dev-ci"]).workspaces[0]
 NAME = WORKSPACE.prefix  # cluster and service
 MASTER_KEY_PARAMETER = f"{WORKSPACE.ssm_path}/litellm/master_key"
 OLD_MASTER_KEY = "sk-" + "o1D" * 16
+DEV = load_environments(["dev"]).workspaces[0]
+OPENAI_PARAMETER = f"{DEV.ssm_path}/providers/openai_api_key"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,17 @@ def aws(moto_url) -> dict:
     key = kms.create_key()["KeyMetadata"]["Arn"]
     kms.create_alias(AliasName=WORKSPACE.secrets_key_alias, TargetKeyId=key)
     ssm.put_parameter(Name=MASTER_KEY_PARAMETER, Value=OLD_MASTER_KEY, Type="SecureString", KeyId=key)
-    return {"ecs": ecs, "ssm": ssm, "key": key, "definition": definition, "network": network}
+    # dev, for set-secret --redeploy (dev-ci declares no provided secret): its service, key and placeholder.
+    ecs.create_cluster(clusterName=DEV.prefix)
+    ecs.create_service(cluster=DEV.prefix, serviceName=DEV.prefix, taskDefinition=definition, desiredCount=1,
+                       capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+                       networkConfiguration=network)
+    settle_deployment(REGION, DEV.prefix, DEV.prefix, "COMPLETED")
+    dev_key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=DEV.secrets_key_alias, TargetKeyId=dev_key)
+    ssm.put_parameter(Name=OPENAI_PARAMETER, Value="unset: python main.py set-secret", Type="SecureString",
+                      KeyId=dev_key)
+    return {"ecs": ecs, "ssm": ssm, "key": key, "dev_key": dev_key, "definition": definition, "network": network}
 
 
 def in_background(action: Callable[[], bool], seconds: float = 30) -> threading.Thread:
@@ -83,14 +95,14 @@ def in_background(action: Callable[[], bool], seconds: float = 30) -> threading.
     return thread
 
 
-def new_deployment(ecs) -> dict | None:
-    deployments = ecs.describe_services(cluster=NAME, services=[NAME])["services"][0]["deployments"]
+def new_deployment(ecs, name: str = NAME) -> dict | None:
+    deployments = ecs.describe_services(cluster=name, services=[name])["services"][0]["deployments"]
     return deployments[0] if deployments[0]["rolloutState"] == "IN_PROGRESS" else None
 
 
-def settles(aws, state: str, *, stopped: dict | None = None) -> Callable[[], bool]:
+def settles(aws, state: str, *, stopped: dict | None = None, name: str = NAME) -> Callable[[], bool]:
     def action() -> bool:
-        deployment = new_deployment(aws["ecs"])
+        deployment = new_deployment(aws["ecs"], name)
         if deployment is None:
             return False
         if stopped is not None:  # one task of the new deployment, stopped as ECS would stop it
@@ -98,7 +110,7 @@ def settles(aws, state: str, *, stopped: dict | None = None) -> Callable[[], boo
                                                  aws["network"],
                                                  capacity_provider_strategy=[{"capacityProvider": "FARGATE_SPOT"}])[0]
             stop_task(REGION, task.task_arn, stopped["reason"], stopped["containers"])
-        settle_deployment(REGION, NAME, NAME, state, "tasks failed to start" if state == "FAILED" else "")
+        settle_deployment(REGION, name, name, state, "tasks failed to start" if state == "FAILED" else "")
         return True
     return action
 
@@ -234,3 +246,24 @@ def test_a_failed_smoke_names_the_check_from_the_exit_code(aws, moto_url, capsys
     assert code == 1, out + err
     assert message in err
     assert "Essential container in task exited" in err
+
+
+def test_set_secret_redeploy_writes_then_restarts_the_service(aws, moto_url, capsys, monkeypatch):
+    import io
+
+    value = "sk-provided-" + "x7" * 10
+    monkeypatch.setattr("sys.stdin", io.StringIO(value + "\n"))
+    before = aws["ecs"].describe_services(cluster=DEV.prefix, services=[DEV.prefix])["services"][0]["deployments"]
+    in_background(settles(aws, "COMPLETED", name=DEV.prefix))
+    code, out, err = run(capsys, "set-secret", "--workspace", "dev", "openai_api_key", "--redeploy", "--timeout", "20",
+                         moto_url=moto_url)
+    assert code == 0, out + err
+    assert aws["ssm"].get_parameter(Name=OPENAI_PARAMETER, WithDecryption=True)["Parameter"]["Value"] == value
+    (service,) = aws["ecs"].describe_services(cluster=DEV.prefix, services=[DEV.prefix])["services"]
+    (deployment,) = service["deployments"]
+    assert deployment["id"] != before[0]["id"] and deployment["rolloutState"] == "COMPLETED"
+    assert out.index("written") < out.index("completed") and value not in out + err
+
+
+def test_the_cli_defaults_are_the_operations_defaults():
+    assert main.ecs_defaults() == {"redeploy": operations_ecs.REDEPLOY_SECONDS, "smoke": operations_ecs.SMOKE_SECONDS}
