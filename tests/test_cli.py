@@ -224,3 +224,16 @@ def test_an_unreachable_aws_is_a_failure_not_a_traceback():
     assert result.returncode == 1
     assert "redeploy failed: Could not connect to the endpoint URL" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_smoke_checks_need_nothing_but_the_standard_library():
+    """As the LiteLLM image's python3 runs them: no site packages (-S), no project on the path (-I)."""
+    result = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "operations" / "smoke_checks.py"),
+                             "--base-url", "http://127.0.0.1:9", "--database"],
+                            env={"LITELLM_MASTER_KEY": "sk-x"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 10, result.stdout + result.stderr
+    assert result.stdout.startswith("FAILED liveliness: no answer from http://127.0.0.1:9/health/liveliness")
+    without_key = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "operations" / "smoke_checks.py"),
+                                  "--base-url", "http://127.0.0.1:9"], env={}, capture_output=True, text=True,
+                                 timeout=60)
+    assert without_key.returncode == 2 and "LITELLM_MASTER_KEY is not set" in without_key.stderr
