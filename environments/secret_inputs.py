@@ -4,7 +4,7 @@ and the SSM parameter of each. No values, ever - and no secret is a Terraform in
 - Generated (master key, salt key, a managed Redis's AUTH token): a Terraform ephemeral resource
   produces the value and a write-only argument stores it in SSM, once; neither state nor plan
   holds it. ElastiCache has no write-only token argument, so `main.py redis-auth` hands the
-  token to the replication group after apply (environments/redis_auth.py).
+  token to the replication group after apply (operations/redis_auth.py).
 - Provided from outside (provider API keys, an external Redis password): Terraform creates the
   parameter with a placeholder and never writes it again; `python main.py set-secret` (value on
   stdin) or an approval-gated workflow sets the real value.

@@ -19,7 +19,9 @@ from environments.loader import Environments
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "workflows"
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
-WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml", "drift.yml")
+WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml", "drift.yml", "destroy.yml")
+# Tiers destroy.yml offers (operations/teardown.py refuses the rest as well).
+TEARDOWN_TIERS = ("development", "staging")
 DISPATCH_EVENT = "litellm-image-published"
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
@@ -104,6 +106,7 @@ def render(environments: Environments) -> dict[str, str]:
         "stacks": all_stacks,
         "deploy_needs": deploy_needs(all_stacks),
         "workspaces": [stack for stack in all_stacks if stack.name != "shared"],
+        "teardown_workspaces": [stack for stack in all_stacks if stack.tier in TEARDOWN_TIERS],
         "dispatch_event": DISPATCH_EVENT,
         "terraform_version": TERRAFORM_VERSION,
         "python_version": PYTHON_VERSION,

@@ -12,6 +12,11 @@ The guard (--guard) exits 1 when a plan destroys or replaces a stateful or ident
 (PROTECTED) that the allow file does not list for that stack with a reason. The allow file is
 reviewed like code: .ci/allowed-destruction.toml.
 
+A teardown (destroy.yml) names its stacks with --teardown STACK instead: every destruction in that
+stack's plan is allowed only if the plan destroys and does nothing else (no create, update or
+replace hides in it), and never for the state stack. The approval of the destroy run in the
+workspace's GitHub environment is the review.
+
 Only the standard library: the plan workflow runs this from main's checkout with no install.
 """
 
@@ -263,6 +268,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow", type=Path, default=Path(".ci/allowed-destruction.toml"),
                         help="reviewed destructive changes (default: .ci/allowed-destruction.toml)")
     parser.add_argument("--guard", action="store_true", help="exit 1 on a destructive change not allowed")
+    parser.add_argument("--teardown", action="append", default=[], metavar="STACK",
+                        help="allow every destruction of STACK's plan if that plan only destroys (destroy.yml)")
     parser.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
     parser.add_argument("--diagrams", type=Path, metavar="DIR",
                         help="the pull request's docs/diagrams: a workspace whose diagram differs is shown")
@@ -282,6 +289,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     plans = [read_plan(stack, path) for stack, path in pairs]
     found = [item for plan in plans for item in destructions(plan)]
+    try:
+        allowances = allowances | teardown_allowances(plans, found, args.teardown)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_GUARD
     blocked = [item for item in found if (item.stack, item.change.address) not in allowances]
     allowed = [item for item in found if (item.stack, item.change.address) in allowances]
     planned = {plan.stack for plan in plans if plan.error is None}
@@ -298,6 +310,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"destructive change: {item.stack}: {item.change.address} ({item.change.action}): {item.why}",
               file=sys.stderr)
     return EXIT_GUARD if args.guard and blocked else 0
+
+
+def teardown_allowances(plans: list[StackPlan], found: list[Destruction],
+                        stacks: list[str]) -> dict[tuple[str, str], str]:
+    """The destructions a teardown of `stacks` may make: all of their plans', if those plans only destroy."""
+    allowed = {}
+    by_stack = {plan.stack: plan for plan in plans}
+    for stack in stacks:
+        plan = by_stack.get(stack)
+        if stack == STATE_STACK:
+            raise ValueError(f"--teardown {stack}: the state stack is never torn down by a workflow")
+        if plan is None or plan.error is not None:
+            raise ValueError(f"--teardown {stack}: no readable plan of {stack} is given")
+        others = [change for change in plan.changes if change.action != "delete"]
+        if others:
+            listed = ", ".join(f"{change.address} ({change.action})" for change in others[:5])
+            raise ValueError(f"--teardown {stack}: a teardown's plan only destroys; this one does more: {listed}")
+        for item in found:
+            if item.stack == stack:
+                allowed[(stack, item.change.address)] = f"teardown of {stack}, approved in its destroy run"
+    return allowed
 
 
 def main(argv: list[str] | None = None) -> int:

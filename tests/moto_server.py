@@ -26,6 +26,14 @@ what a call receives and returning it, the way AWS does - nothing is validated o
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
+- ECS UpdateService(forceNewDeployment) only renames the service's one deployment, which keeps
+  the rolloutState it had; AWS starts a new PRIMARY deployment (IN_PROGRESS) and keeps the old one
+  ACTIVE until the new one completes. moto has no scheduler, so nothing ever ends a rollout or
+  stops a task: `settle_deployment` and `stop_task` are what ECS would do, called by the test.
+- moto's tasks end on their first description (its state manager's default for ecs::task); AWS
+  tasks run until they stop: here they stay RUNNING until `stop_task`.
+- A moto task has one container, built from the first container definition, with exit code 0 and
+  no reason; AWS reports every container of the task, each with its own exit code and reason.
 """
 
 from __future__ import annotations
@@ -130,6 +138,80 @@ def teach_state_machine_validation() -> None:
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     StepFunctionResponse._litellm_infra_validation = True
+
+
+def teach_ecs_deployments() -> None:
+    import copy
+
+    from moto.ecs.models import Container, Task, mock_random, utcnow
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    if getattr(EC2ContainerServiceResponse, "_litellm_infra_deployments", False):
+        return
+    update = EC2ContainerServiceResponse.update_service
+
+    def update_service(self):
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
+                                                self._get_param("service").split("/")[-1])
+        before = [dict(deployment) for deployment in service.deployments]
+        result = update(self)
+        if self._get_param("forceNewDeployment") and before:
+            new = copy.deepcopy(before[0])
+            now = utcnow()
+            new.update(id=f"ecs-svc/{mock_random.randint(0, 32**12)}", status="PRIMARY", rolloutState="IN_PROGRESS",
+                       rolloutStateReason="ECS deployment in progress.", runningCount=0, failedTasks=0,
+                       createdAt=now, updatedAt=now, taskDefinition=service.task_definition)
+            service.deployments = [new, *[{**old, "status": "ACTIVE"} for old in before]]
+        return result
+
+    initialise = Task.__init__
+
+    def task_init(self, cluster, task_definition, *args, **kwargs) -> None:
+        initialise(self, cluster, task_definition, *args, **kwargs)
+        self.containers = []
+        for definition in task_definition.container_definitions:
+            container = Container(task_definition)
+            container.name, container.image = definition.get("name"), definition.get("image")
+            self.containers.append(container)
+
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+    EC2ContainerServiceResponse.update_service = update_service
+    Task.__init__ = task_init
+    EC2ContainerServiceResponse._litellm_infra_deployments = True
+
+
+def _ecs_backend(region: str):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[DEFAULT_ACCOUNT_ID][region]
+
+
+def settle_deployment(region: str, cluster: str, service: str, state: str, reason: str = "") -> None:
+    """What ECS does when the newest deployment of a service ends: COMPLETED or FAILED."""
+    found = _ecs_backend(region)._get_service(cluster, service)
+    deployment = found.deployments[0]
+    deployment.update(rolloutState=state, rolloutStateReason=reason or f"ECS deployment {deployment['id']} "
+                      f"{state.lower()}.", runningCount=found.desired_count if state == "COMPLETED" else 0)
+    if state == "COMPLETED":
+        found.deployments = [deployment]
+
+
+def stop_task(region: str, task_arn: str, reason: str, containers: dict[str, tuple[int | None, str]]) -> None:
+    """What ECS does when a task stops: its stopped reason, and each container's exit code and reason."""
+    for tasks in _ecs_backend(region).tasks.values():
+        if task_arn in tasks:
+            task = tasks[task_arn]
+            task.desired_status, task.stopped_reason, task.status = "STOPPED", reason, "STOPPED"
+            task._status = "STOPPED"  # moto's state manager (see teach_ecs_deployments)
+            for container in task.containers:
+                code, why = containers.get(container.name, (None, ""))
+                container.exitCode, container.exit_code, container.reason = code, code, why
+                container.last_status = "STOPPED"
+            return
+    raise KeyError(task_arn)
 
 
 def teach_elasticache_auth_token() -> None:
@@ -259,6 +341,9 @@ def moto_server() -> Iterator[str]:
     teach_autoscaling_tags()
     teach_ecs_service_settings()
     teach_state_machine_validation()
+
+
+    teach_ecs_deployments()
     teach_elasticache_auth_token()
     teach_dynamodb_table_resource()
     teach_iam_enforcement()

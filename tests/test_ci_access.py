@@ -391,6 +391,9 @@ def test_boundary_allows_every_action_the_workspace_roles_use(stacks):
 
 @pytest.mark.parametrize("name, environment, workflow, allowed", [
     ("prod", "prod", "deploy.yml", True),
+    ("dev", "dev", "destroy.yml", True),  # a teardown, approved in the workspace's environment
+    ("staging", "staging", "destroy.yml", True),
+    ("dev", "staging", "destroy.yml", False),
     ("prod", "prod", "plan-stacks.yml", False),
     ("prod", "dev", "deploy.yml", False),
     ("prod", "prod", "image-bump.yml", False),  # bumps are pull requests: image-bump.yml deploys nothing
@@ -404,6 +407,23 @@ def test_deploy_roles_trust_one_workflow_on_main_in_their_environment(name, envi
     assert all(subject.endswith("@refs/heads/main") for subject in subjects)
     from_a_branch = presented.replace("@refs/heads/main", "@refs/heads/attacker")
     assert from_a_branch not in subjects
+
+
+def test_deploy_roles_trust_exactly_deploy_and_destroy():
+    for name, group in GROUPS.items():
+        assert policies.deploy_subjects(group) == [
+            f"repo:acme/litellm-infra:environment:{name}:job_workflow_ref:"
+            f"acme/litellm-infra/.github/workflows/{workflow}@refs/heads/main"
+            for workflow in ("deploy.yml", "destroy.yml")]
+
+
+def test_destroy_yml_has_no_job_in_an_environment_it_does_not_offer():
+    """Every deploy role trusts destroy.yml, but a token names the environment of the job that asked
+    for it: destroy.yml's jobs run only in the development and staging workspaces' environments."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "destroy.yml").read_text())
+    assert sorted(job["environment"] for job in workflow["jobs"].values()) == ["dev", "staging"]
 
 
 def test_plan_roles_trust_only_their_plan_environment():
@@ -522,3 +542,50 @@ def test_the_password_roll_roles_do_one_thing_each():
                                 boundary=boundary) for who, action, resource, _ in cases], ACCOUNT)
     wrong = [case for case, decision in zip(cases, decisions, strict=True) if (decision == ALLOWED) != case[3]]
     assert not wrong, wrong
+
+
+def ecs_arn(kind: str, name: str) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:{kind}/{name}"
+
+
+# What main.py redeploy, rotate-secret and smoke call with a workspace's deploy role (deploy.yml's smoke
+# step; an operator's session with it), and that its plan role and another workspace's roles may not.
+OWN = {"aws:ResourceTag/Workspace": "dev"}
+OPERATIONS_CASES = [
+    ("redeploy: forces a new deployment", "dev", "ecs:UpdateService", ecs_arn("service", "litellm-dev/litellm-dev"),
+     OWN, True),
+    ("redeploy: not prod's service", "dev", "ecs:UpdateService", ecs_arn("service", "litellm-prod/litellm-prod"),
+     TAGGED["prod"], False),
+    ("smoke: registers the one-off definition with its own tag", "dev", "ecs:RegisterTaskDefinition", "*",
+     {"aws:RequestTag/Workspace": "dev", "aws:TagKeys": ["Workspace"]}, True),
+    ("smoke: not with another workspace's tag", "dev", "ecs:RegisterTaskDefinition", "*",
+     {"aws:RequestTag/Workspace": "prod", "aws:TagKeys": ["Workspace"]}, False),
+    ("smoke: hands the task its own roles", "dev", "iam:PassRole", role("dev/litellm-dev-task"),
+     {"iam:PassedToService": "ecs-tasks.amazonaws.com"}, True),
+    ("smoke: not another workspace's roles", "dev", "iam:PassRole", role("prod/litellm-prod-task"),
+     {"iam:PassedToService": "ecs-tasks.amazonaws.com"}, False),
+    ("smoke: runs its own definition", "dev", "ecs:RunTask", ecs_arn("task-definition", "litellm-dev-smoke:1"),
+     OWN, True),
+    ("smoke: not prod's", "dev", "ecs:RunTask", ecs_arn("task-definition", "litellm-prod-smoke:1"),
+     TAGGED["prod"], False),
+    ("smoke: stops its task when the time runs out", "dev", "ecs:StopTask", ecs_arn("task", "litellm-dev/0123abcd"),
+     OWN, True),
+    ("rotate-secret: writes its own master key", "dev", "ssm:PutParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/dev/litellm/master_key", OWN, True),
+    ("rotate-secret: not prod's", "dev", "ssm:PutParameter",
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/litellm/prod/litellm/master_key", TAGGED["prod"], False),
+    ("smoke: reads no log event (the exit code says which check failed)", "dev", "logs:GetLogEvents",
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/litellm/dev/litellm:log-stream:litellm/litellm/x", OWN, False),
+]
+
+
+def test_the_deploy_role_may_run_the_day_two_commands_on_its_workspace_only():
+    _check(OPERATIONS_CASES, _requests(OPERATIONS_CASES, deploy_identity, key_policy={},
+                                       principal_of=lambda g: role(f"ci/{GROUPS[g].deploy_role_name}")))
+
+
+def test_the_plan_role_may_not_redeploy_smoke_or_rotate():
+    cases = [(case, group, action, resource, context, False)
+             for case, group, action, resource, context, allowed in OPERATIONS_CASES if allowed]
+    _check(cases, _requests(cases, plan_identity, key_policy={},
+                            principal_of=lambda g: role(f"ci/{GROUPS[g].plan_role_name}")))

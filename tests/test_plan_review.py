@@ -204,3 +204,38 @@ def test_what_a_plan_job_uploads_carries_no_value_and_reviews_the_same(tmp_path)
     (tmp_path / "reduced.json").write_text(reduced)
     assert review(f"prod={tmp_path / 'reduced.json'}").stdout == review(f"prod={full}").stdout
     assert "(forced by `identifier`)" in review(f"prod={tmp_path / 'reduced.json'}").stdout
+
+
+def test_a_teardown_allows_the_destructions_of_a_plan_that_only_destroys(tmp_path):
+    """destroy.yml: `--teardown STACK` instead of an allow-file entry per resource; the approved
+    destroy run is the review. Without it the same plan is refused."""
+    dev = plan_file(tmp_path, "dev", resource("aws_db_instance.database_instance", "delete"),
+                    resource("aws_efs_file_system.ecs_model_cache", "delete"),
+                    resource("aws_ecs_service.ecs_service", "delete"))
+    refused = review("--guard", dev)
+    assert refused.returncode == 1 and "dev: aws_db_instance.database_instance (delete)" in refused.stderr
+    allowed = review("--guard", "--teardown", "dev", dev)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "### Destructive changes allowed" in allowed.stdout
+    assert "`aws_db_instance.database_instance` destroyed" in allowed.stdout
+
+
+@pytest.mark.parametrize("changes, stacks, message", [
+    # A replacement or an update hidden in a "teardown" is refused: only a pure destroy passes.
+    ([("aws_db_instance.database_instance", ("delete",)), ("aws_kms_key.secrets_key", ("delete", "create"))],
+     ["dev"], "--teardown dev: a teardown's plan only destroys; this one does more: aws_kms_key.secrets_key (replace)"),
+    ([("aws_db_instance.database_instance", ("delete",)), ("aws_ecs_service.ecs_service", ("update",))],
+     ["dev"], "aws_ecs_service.ecs_service (update)"),
+    ([("aws_db_instance.database_instance", ("delete",))], ["staging"], "--teardown staging: no readable plan"),
+])
+def test_a_teardown_is_refused_unless_its_plan_only_destroys(tmp_path, changes, stacks, message):
+    dev = plan_file(tmp_path, "dev", *(resource(address, *actions) for address, actions in changes))
+    result = review("--guard", *(f"--teardown={stack}" for stack in stacks), dev)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+
+
+def test_the_state_stack_is_never_torn_down(tmp_path):
+    bootstrap = plan_file(tmp_path, "bootstrap", resource("aws_s3_bucket.state_backend_state", "delete"))
+    result = review("--guard", "--teardown", "bootstrap", bootstrap)
+    assert result.returncode == 1 and "the state stack is never torn down" in result.stderr

@@ -342,8 +342,9 @@ def test_github_roles_live_in_bootstrap_and_trust_one_workflow_on_main(stacks):
     for name in groups:
         assert subjects(f"litellm-ci-plan-{name}") == [f"{prefix}plan-{name}{workflows}{workflow}@refs/heads/main"
                                                        for workflow in ("plan-stacks.yml", "drift.yml")]
-        # Image bumps are pull requests: image-bump.yml assumes no deploy role.
-        assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}deploy.yml@refs/heads/main"]
+        # Image bumps are pull requests: image-bump.yml assumes no deploy role; destroy.yml tears down.
+        assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}{workflow}@refs/heads/main"
+                                                         for workflow in ("deploy.yml", "destroy.yml")]
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)

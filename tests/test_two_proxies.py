@@ -158,3 +158,146 @@ def test_the_container_health_check_passes_against_a_live_proxy(proxies):
     result = subprocess.run([str(python), "-c", LITELLM_HEALTH_SCRIPT.format(port=free_port())], timeout=30,
                             capture_output=True)
     assert result.returncode != 0, "the health check must fail where no proxy answers"
+
+
+# --- main.py smoke: the checks (operations/smoke_checks.py) against the real proxies ---------------
+
+SMOKE_CHECKS = ROOT / "operations" / "smoke_checks.py"
+
+
+def smoke_checks(port: int, *args: str, key: str, python: Path | None = None) -> subprocess.CompletedProcess:
+    """The checks as the task runs them: the litellm virtualenv's python (LiteLLM's own interpreter, as
+    the image's python3), no project import, the master key in the environment only."""
+    python = python or tools.tool_python("litellm")
+    return subprocess.run([str(python), "-I", str(SMOKE_CHECKS), "--base-url", f"http://127.0.0.1:{port}", *args],
+                          env={"PATH": os.environ["PATH"], "LITELLM_MASTER_KEY": key},
+                          capture_output=True, text=True, timeout=180)
+
+
+def workspace_checks() -> list[str]:
+    """What `main.py smoke` asks of the workspace (operations.ecs.check_arguments) but the database
+    (these proxies have none), the address and the wait (the proxies are up)."""
+    from operations.ecs import check_arguments
+
+    arguments = check_arguments(workspace(WORKSPACE))
+    for option in ("--base-url", "--wait"):
+        index = arguments.index(option)
+        del arguments[index:index + 2]
+    arguments.remove("--database")
+    return arguments
+
+
+def test_the_smoke_checks_pass_against_a_live_proxy(proxies):
+    assert workspace_checks() == ["--cache", "--model", "llama3.2:3b", "--model", "gpt-4o-mini",
+                                  "--completion-model", "llama3.2:3b"]
+    for port in proxies["ports"]:
+        result = smoke_checks(port, *workspace_checks(), key=proxies["master_key"])
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.splitlines() == [
+            "ok /health/liveliness: I'm alive!", "ok cache: redis",
+            "ok /v1/models: 2 models, llama3.2:3b, gpt-4o-mini among them",
+            f"ok completion of llama3.2:3b: {len(REPLY)} characters"]
+        assert proxies["master_key"] not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("args, key, code, message", [
+    (["--model", "llama3.2:3b"], "sk-wrong", 13, "FAILED models: /v1/models with the master key answered 401"),
+    (["--model", "gpt-9"], None, 13, "FAILED models: /v1/models lacks gpt-9 (served: gpt-4o-mini, llama3.2:3b)"),
+    (["--completion-model", "gpt-9"], None, 14, "FAILED completion: a completion of gpt-9 answered 400"),
+    # The proxies have no database: LiteLLM answers "db": "Not connected".
+    (["--database"], None, 11, "FAILED database: the database is not connected: db='Not connected', "
+                                "status='healthy'"),
+])
+def test_the_smoke_checks_fail_against_a_live_proxy(proxies, args, key, code, message):
+    result = smoke_checks(proxies["ports"][0], *args, key=key or proxies["master_key"])
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in result.stdout, result.stdout
+    assert proxies["master_key"] not in result.stdout + result.stderr
+
+
+def test_the_smoke_checks_fail_where_no_proxy_answers(proxies):
+    result = smoke_checks(free_port(), "--wait", "3", key=proxies["master_key"])
+    assert result.returncode == 10
+    assert "FAILED liveliness: the proxy did not answer /health/liveliness within 3 s" in result.stdout
+
+
+class ConnectedDatabase:
+    """Stands in for a proxy with a database: answers what LiteLLM answers, nothing else. LiteLLM
+    1.80.11, proxy/health_endpoints/_health_endpoints.py, health_readiness():
+        return {"status": "healthy", "db": "connected", "cache": cache_type, "litellm_version": version,
+                "success_callbacks": success_callback_names, "use_aiohttp_transport": ..., **db_health_status}
+    where _db_health_readiness_check() gives
+        db_health_cache = {"status": "connected", "last_updated": datetime.now()}
+    and health_liveliness() returns "I'm alive!"."""
+
+    READINESS = {"status": "connected", "db": "connected", "cache": "redis", "litellm_version": "1.80.11",
+                 "success_callbacks": [], "use_aiohttp_transport": True, "last_updated": "2026-11-30T18:00:00.000000"}
+
+    def __enter__(self) -> int:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                body = {"/health/liveliness": "I'm alive!", "/health/readiness": ConnectedDatabase.READINESS}.get(
+                    self.path, {"object": "list", "data": [{"id": "llama3.2:3b", "object": "model"}]})
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self.server.server_address[1]
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_database_check_passes_where_litellm_reports_a_connected_database():
+    with ConnectedDatabase() as port:
+        result = smoke_checks(port, "--database", "--cache", "--model", "llama3.2:3b", key="sk-stand-in")
+    assert result.returncode == 0, result.stdout
+    assert "ok database: connected" in result.stdout
+
+
+def test_the_one_off_task_script_runs_a_proxy_checks_it_and_exits_with_the_checks_status(proxies):
+    """SMOKE_SCRIPT as the litellm container of the smoke task runs it (`/bin/sh -c SCRIPT smoke ARGS`):
+    here `litellm` from the virtualenv stands in for the image's entry point, with the rendered config.
+    A check that fails (the database: there is none) is the script's exit code, and the proxy it
+    started is gone afterwards."""
+    from operations.ecs import SMOKE_CHECKS_VARIABLE, smoke_script
+
+    directory, port = proxies["directory"], free_port()
+    arguments = ["--base-url", f"http://127.0.0.1:{port}", "--wait", str(START_SECONDS), *workspace_checks()]
+    bin_directory = tools.tool_python("litellm").parent
+    environment = {
+        "PATH": f"{bin_directory}:{os.environ['PATH']}", "HOME": str(directory), "PYTHONPATH": str(directory),
+        "LITELLM_MASTER_KEY": proxies["master_key"], "LITELLM_SALT_KEY": secrets.token_hex(16),
+        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(proxies["redis_port"]), "REDIS_PASSWORD": proxies["redis_token"],
+        "REDIS_SSL": "False", "OPENAI_API_KEY": "sk-not-called", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LOOPBACK_LIMITED_KEY": proxies["limited_key"], "LOOPBACK_RPM_LIMIT": str(RPM_LIMIT),
+        SMOKE_CHECKS_VARIABLE: SMOKE_CHECKS.read_text(),
+    }
+    proxy_arguments = ["--config", str(directory / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)]
+    for extra, code in (([], 0), (["--database"], 11)):
+        script = smoke_script([*arguments, *extra])
+        started = subprocess.Popen(["/bin/sh", "-c", script, "smoke", *proxy_arguments], env=environment,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            output, _ = started.communicate(timeout=START_SECONDS + 60)
+        finally:
+            if started.poll() is None:
+                os.killpg(started.pid, 9)
+        assert started.returncode == code, output.decode(errors="replace")[-4000:]
+        wait_until(lambda: not answering(port), 30, "the script's proxy to stop")
+        assert proxies["master_key"].encode() not in output
+    # A stopped proxy: the one the script ran, on its port.
+    stopped = smoke_checks(port, key=proxies["master_key"])
+    assert stopped.returncode == 10 and f"FAILED liveliness: no answer from http://127.0.0.1:{port}" in stopped.stdout

@@ -179,6 +179,7 @@ def test_credentials_exist_only_after_mains_gate_accepted_the_stacks():
 
 
 GUARDED = " (plan, destructive-change guard, apply that plan)"
+SMOKE = "Smoke checks inside the workspace (health, readiness, models, a completion; fails the job)"
 
 
 def test_deploy_order_and_approvals():
@@ -189,8 +190,9 @@ def test_deploy_order_and_approvals():
     for stack in ("staging", "prod"):
         assert deploy[f"deploy-{stack}"]["environment"] == stack  # required reviewers live there
     dev_ci = [step["name"] for step in deploy["deploy-dev-ci"]["steps"]]
-    assert dev_ci[-5:] == [f"Apply dev-ci-secrets (secret parameters, each written once){GUARDED}", f"Create{GUARDED}",
+    assert dev_ci[-8:] == [f"Apply dev-ci-secrets (secret parameters, each written once){GUARDED}", f"Create{GUARDED}",
                            "Wait until the tasks are healthy (bounded by the AWS CLI waiter, 10 minutes)",
+                           "Set up Python", "Install main.py (repository/)", SMOKE,
                            "Destroy", "Destroy dev-ci-secrets"]
     for name in ("Destroy", "Destroy dev-ci-secrets"):
         (destroy,) = [step for step in deploy["deploy-dev-ci"]["steps"] if step["name"] == name]
@@ -234,11 +236,17 @@ def test_every_apply_applies_the_plan_the_guard_passed():
             continue
         applies += 1
         lines = [line.strip() for line in script.splitlines()]
-        plan = lines.index("terraform plan -input=false -lock-timeout=10m -no-color -out=plan.tfplan")
+        teardown = name == "destroy.yml"  # plan -destroy, and the guard told which stack is torn down
+        plan = lines.index(f"terraform plan{' -destroy' if teardown else ''} -input=false -lock-timeout=10m -no-color "
+                           "-out=plan.tfplan")
         guard = next(index for index, line in enumerate(lines) if "python3 -m review.plan_review --guard" in line)
         assert plan < guard < len(lines) - 1, (name, job_name)
+        stack = step["working-directory"].removeprefix("cdktf.out/stacks/")
+        assert ("--teardown" in lines[guard]) is teardown, (name, job_name)
+        if teardown:
+            assert f"--guard --teardown={stack} " in lines[guard], (name, job_name)
         assert lines[-1] == "terraform apply -input=false -lock-timeout=10m -auto-approve -no-color plan.tfplan"
-    assert applies >= 8  # shared, three workspaces and their secrets stacks, dev-ci's two
+    assert applies >= 12  # shared, three workspaces and their secrets stacks, dev-ci's two; destroy.yml's four
 
 
 def test_pull_request_review_guards_every_planned_stack_from_mains_code():
@@ -357,3 +365,84 @@ def test_a_stack_without_a_plan_fails_the_drift_run_and_keeps_its_issue(tmp_path
     calls = run_issue_script(tmp_path, statuses, [{"number": 9, "title": "Drift: dev differs from main"}])
     assert [call for call in calls if call[0] in ("create", "update")] == []
     assert ["setFailed", "no plan for dev, staging: see the plan jobs"] in calls
+
+
+def test_every_workspace_apply_is_followed_by_the_smoke_checks():
+    """deploy.yml: after each workspace's apply (and its Redis AUTH), `main.py smoke`, whose exit 1 fails
+    the job (no `if`, no continue-on-error); dev-ci's comes before its destroy, which always runs."""
+    deploy = load("deploy.yml")["jobs"]
+    for stack in SHIPPED_WORKSPACES:
+        steps = deploy[f"deploy-{stack}"]["steps"]
+        names = [step["name"] for step in steps]
+        (smoke,) = [step for step in steps if step["name"] == SMOKE]
+        assert smoke == {"name": SMOKE, "working-directory": "repository",
+                         "run": f".venv/bin/python main.py smoke --workspace {stack}"}, stack
+        applied = names.index(f"Create{GUARDED}" if stack == "dev-ci" else f"Apply{GUARDED}")
+        assert applied < names.index("Install main.py (repository/)") < names.index(SMOKE), stack
+        redis = "Turn Redis AUTH on with the generated token (once; the token is never printed)"
+        if redis in names:
+            assert names.index(redis) < names.index(SMOKE), "AUTH first: no task starts without it"
+    dev_ci = [step["name"] for step in deploy["deploy-dev-ci"]["steps"]]
+    assert dev_ci.index(SMOKE) < dev_ci.index("Destroy")
+    assert SMOKE not in [step["name"] for step in deploy["deploy-shared"]["steps"]]
+
+
+def test_destroy_offers_development_and_staging_workspaces_only_from_main_with_approval():
+    workflow = load("destroy.yml")
+    (trigger,) = workflow[True].values()  # YAML 1.1: on -> True
+    assert set(workflow[True]) == {"workflow_dispatch"}
+    choice = trigger["inputs"]["workspace"]
+    assert choice["type"] == "choice" and choice["required"] is True
+    assert choice["options"] == ["dev", "staging"], "no production (nor the ephemeral dev-ci)"
+    assert set(workflow["jobs"]) == {f"destroy-{name}" for name in choice["options"]}
+    for name in choice["options"]:
+        job = workflow["jobs"][f"destroy-{name}"]
+        assert job["if"] == f"github.ref == 'refs/heads/main' && inputs.workspace == '{name}'"
+        assert job["environment"] == name, "the workspace's environment: its reviewers and its deploy role"
+        assert job["concurrency"] == {"group": f"terraform-{name}", "cancel-in-progress": False}, "as its deploy"
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        steps = job["steps"]
+        names = [step["name"] for step in steps]
+        assert steps[0]["uses"].startswith("actions/checkout@") and steps[0]["with"]["ref"] == "main"
+        check = "Refuse unless the workspace may be torn down (not production, database not protected)"
+        (refusal,) = [step for step in steps if step["name"] == check]
+        assert refusal["run"] == f".venv/bin/python main.py teardown-check --workspace {name}"
+        credentials = next(index for index, step in enumerate(steps)
+                           if "configure-aws-credentials" in step.get("uses", ""))
+        assert names.index(check) < names.index("Synthesize") < credentials
+        destroys = [step for step in steps if "terraform apply" in step.get("run", "")]
+        assert [step["working-directory"] for step in destroys] == [f"cdktf.out/stacks/{name}",
+                                                                    f"cdktf.out/stacks/{name}-secrets"]
+        assert all(step["name"].endswith("(plan -destroy, destructive-change guard, apply that plan)")
+                   for step in destroys)
+        assert "terraform destroy" not in json.dumps(steps), "only a saved plan the guard passed is applied"
+
+
+@pytest.mark.parametrize("workspace, code, message", [
+    ("dev", 0, "dev: may be torn down"),
+    ("staging", 1, "staging.toml: database.deletion_protection = true"),
+    ("prod", 1, "prod.toml: tier = 'production'"),
+    ("dev-ci", 1, "dev-ci.toml: tier = 'ephemeral'"),
+    ("nope", 1, "no workspace named 'nope'"),
+])
+def test_the_teardown_check_refuses_production_and_a_protected_database(workspace, code, message):
+    result = run_main("teardown-check", "--workspace", workspace)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
+
+
+def test_the_guard_lets_a_teardown_through_only_in_destroy_yml(tmp_path):
+    """What destroy.yml's guard step runs, on a destroy plan of dev with its database: passes with the
+    step's --teardown, fails as deploy.yml's step would run it."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "resource_changes": [
+        {"address": "aws_db_instance.database_instance", "mode": "managed", "type": "aws_db_instance",
+         "name": "database_instance", "change": {"actions": ["delete"]}}]}))
+    (destroy,) = [step for step in load("destroy.yml")["jobs"]["destroy-dev"]["steps"]
+                  if step.get("working-directory") == "cdktf.out/stacks/dev"]
+    guard_line = next(line for line in destroy["run"].splitlines() if "--guard" in line)
+    arguments = re.search(r"plan_review (--guard.*) \"\$review\"", guard_line).group(1).split()
+    for extra, code in ((arguments, 0), (["--guard"], 1)):
+        result = subprocess.run([sys.executable, "-m", "review.plan_review", *extra, f"dev={plan}"],
+                                capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert result.returncode == code, result.stderr

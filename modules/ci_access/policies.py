@@ -49,8 +49,10 @@ WORKSPACE_TAG = "Workspace"
 TRUST_ROOT_TAG = "TrustRoot"
 # Workflows whose jobs may use the read-only plan roles: pull-request plans, and the scheduled drift check.
 PLAN_WORKFLOWS = ("plan-stacks.yml", "drift.yml")
-# Image bumps are pull requests (image-bump.yml applies nothing): only deploy.yml deploys.
-DEPLOY_WORKFLOWS = ("deploy.yml",)
+# Image bumps are pull requests (image-bump.yml applies nothing): deploy.yml deploys, and destroy.yml
+# tears a development or staging workspace down (it has no job in any other group's environment, so
+# no token of it can name one; environments/workflows.py, TEARDOWN_TIERS).
+DEPLOY_WORKFLOWS = ("deploy.yml", "destroy.yml")
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (
     "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",

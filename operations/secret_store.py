@@ -44,9 +44,10 @@ def target(workspace: Workspace, name: str) -> SecretTarget:
                         kms_key=workspace.secrets_key_alias, region=workspace.settings.region)
 
 
-def read_value(stream: TextIO = sys.stdin) -> str:
+def read_value(stream: TextIO | None = None) -> str:
     """The secret from stdin: prompted without echo on a terminal, else read whole (one trailing
     newline dropped, as `echo` and here-strings add one)."""
+    stream = sys.stdin if stream is None else stream  # the stdin of the call, not of the import
     value = getpass.getpass("value (not echoed): ") if stream.isatty() else stream.read()
     value = value[:-1] if value.endswith("\n") else value
     if not value.strip():
