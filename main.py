@@ -39,6 +39,7 @@ from environments import retirements
 from environments.loader import ENVIRONMENTS_DIR, Environments, load_environments
 from environments.problems import InvalidEnvironment
 from environments.workspace import Workspace
+from operations import commands as operations_commands
 from review import plan_review
 from stacks import fingerprint
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
@@ -65,16 +66,6 @@ def _aws_command(commands, name: str, *, help: str, workspace_help: str) -> argp
                          help="a local AWS API on a loopback address (moto, LocalStack) instead of AWS")
     _environments_option(command)
     return command
-
-
-def ecs_defaults() -> dict[str, int]:
-    # Kept here (not imported from operations.ecs) so --help stays fast.
-    return {"redeploy": 1200, "smoke": 1200}
-
-
-def _timeout_option(command: argparse.ArgumentParser, what: str, default: int) -> None:
-    command.add_argument("--timeout", type=float, default=default, metavar="SECONDS",
-                         help=f"how long to wait for {what} (default: %(default)s)")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -110,37 +101,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="append workspace, tier, region, changed and auto-merge here ($GITHUB_OUTPUT)")
     _environments_option(bump)
 
-    secret = _aws_command(
-        commands, "set-secret", workspace_help="workspace whose secret parameter is written",
-        help="write one provided secret (e.g. openai_api_key) into SSM; the value comes from stdin",
-    )
-    secret.add_argument("name", metavar="NAME", help="secret name, e.g. openai_api_key or redis_password")
-    secret.add_argument("--redeploy", action="store_true",
-                        help="then force a new deployment and wait for it (tasks read secrets at start)")
-    _timeout_option(secret, "the redeploy's rollout", ecs_defaults()["redeploy"])
-
-    redeploy = _aws_command(commands, "redeploy", workspace_help="workspace whose ECS service restarts",
-                            help="force a new deployment of the workspace's service and wait for its rollout")
-    _timeout_option(redeploy, "the rollout", ecs_defaults()["redeploy"])
-
-    rotate = _aws_command(commands, "rotate-secret", workspace_help="workspace whose secret is rotated",
-                          help="write a new master key into SSM (never printed), then redeploy")
-    rotate.add_argument("name", metavar="NAME", help="the generated secret to rotate: master_key")
-    _timeout_option(rotate, "the redeploy's rollout", ecs_defaults()["redeploy"])
-
-    teardown = commands.add_parser("teardown-check",
-                                   help="exit 1 unless destroy.yml may tear the workspace down (its file alone)")
-    teardown.add_argument("--workspace", required=True, help="workspace to be torn down")
-    _environments_option(teardown)
-
-    smoke = _aws_command(commands, "smoke", workspace_help="workspace to check",
-                         help="run the smoke checks inside the workspace as a one-off ECS task; exit 1 if one fails")
-    _timeout_option(smoke, "the smoke task", ecs_defaults()["smoke"])
-
-    redis_auth = _aws_command(commands, "redis-auth", workspace_help="workspace whose [redis] gets the token",
-                              help="turn AUTH on for the workspace's managed Redis with the token in SSM (after apply)")
-    redis_auth.add_argument("--check", action="store_true",
-                            help="change nothing; exit 1 when AUTH is off (the drift check, with a read-only role)")
+    operations_commands.register(commands, _aws_command, _environments_option)
 
     render = commands.add_parser("render-workflows", help="write .github/workflows from the workspace list")
     render.add_argument("--check", action="store_true", help="write nothing; exit 1 if a workflow is stale")
@@ -308,133 +269,20 @@ def _workspace_and_endpoint(args: argparse.Namespace) -> tuple[Workspace, str | 
     return None if environments is None else (environments.workspaces[0], endpoint)
 
 
-def command_set_secret(args: argparse.Namespace) -> int:
-    from operations.secret_store import SecretRefused, read_value, target, write
-
-    selected = _workspace_and_endpoint(args)
-    if selected is None:
-        return EXIT_INVALID
-    workspace, endpoint = selected
-    try:
-        secret = target(workspace, args.name)
-        value = read_value()
-    except SecretRefused as error:
-        print(f"set-secret refused: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    version = write(secret, value, endpoint_url=endpoint)
-    if not args.redeploy:
-        print(f"{secret.parameter}: written (version {version}, key {secret.kms_key}); new tasks read it at start: "
-              f"`python main.py redeploy --workspace {workspace.name}` applies it now")
-        return 0
-    print(f"{secret.parameter}: written (version {version}, key {secret.kms_key}); redeploying")
-    return _redeploy(workspace, endpoint, args.timeout)
 
 
-def _aws_failures() -> tuple[type[Exception], ...]:
-    """What a command that calls AWS reports as a failure (exit 1, one message, no traceback)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from operations.ecs import OperationFailed
-
-    return OperationFailed, BotoCoreError, ClientError
 
 
-def _redeploy(workspace: Workspace, endpoint: str | None, timeout: float) -> int:
-    from operations.ecs import redeploy, target
-
-    service = target(workspace)
-    print(f"{service.service}: forcing a new deployment; waiting up to {timeout:g} s for its rollout", flush=True)
-    try:
-        print(redeploy(service, timeout=timeout, endpoint_url=endpoint))
-    except _aws_failures() as error:
-        print(f"redeploy failed: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    return 0
 
 
-def command_redeploy(args: argparse.Namespace) -> int:
-    selected = _workspace_and_endpoint(args)
-    if selected is None:
-        return EXIT_INVALID
-    return _redeploy(*selected, args.timeout)
 
 
-def command_rotate_secret(args: argparse.Namespace) -> int:
-    from operations.rotation import new_master_key, target
-    from operations.secret_store import SecretRefused, write
-
-    selected = _workspace_and_endpoint(args)
-    if selected is None:
-        return EXIT_INVALID
-    workspace, endpoint = selected
-    try:
-        secret = target(workspace, args.name)
-    except SecretRefused as error:
-        print(f"rotate-secret refused: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        version = write(secret, new_master_key(), endpoint_url=endpoint)
-    except _aws_failures() as error:
-        print(f"rotate-secret failed, nothing was redeployed: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    print(f"{secret.parameter}: a new value is written (version {version}, key {secret.kms_key}); clients need it "
-          "from SSM; redeploying so that every task uses it", flush=True)
-    return _redeploy(workspace, endpoint, args.timeout)
 
 
-def command_teardown_check(args: argparse.Namespace) -> int:
-    from operations.teardown import refusal
-
-    environments = load([args.workspace], args.environments)
-    if environments is None:
-        return EXIT_INVALID
-    workspace = environments.workspaces[0]
-    refused = refusal(workspace)
-    if refused:
-        print(f"teardown refused: {refused}", file=sys.stderr)
-        return EXIT_INVALID
-    print(f"{workspace.name}: may be torn down (tier {workspace.settings.tier}, database not protected)")
-    return 0
 
 
-def command_smoke(args: argparse.Namespace) -> int:
-    from operations.ecs import smoke
-
-    selected = _workspace_and_endpoint(args)
-    if selected is None:
-        return EXIT_INVALID
-    workspace, endpoint = selected
-    print(f"{workspace.prefix}: running the smoke checks in a one-off task; waiting up to {args.timeout:g} s",
-          flush=True)
-    try:
-        print(smoke(workspace, timeout=args.timeout, endpoint_url=endpoint))
-    except _aws_failures() as error:
-        print(f"smoke failed: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    return 0
 
 
-def command_redis_auth(args: argparse.Namespace) -> int:
-    from operations.redis_auth import RedisAuthRefused, apply, is_on, target
-
-    selected = _workspace_and_endpoint(args)
-    if selected is None:
-        return EXIT_INVALID
-    workspace, endpoint = selected
-    try:
-        redis = target(workspace)
-        if args.check:
-            if is_on(redis, endpoint_url=endpoint):
-                print(f"{redis.replication_group}: AUTH is on")
-                return 0
-            print(f"{redis.replication_group}: AUTH is off: no task starts until `main.py redis-auth --workspace "
-                  f"{workspace.name}` turns it on", file=sys.stderr)
-            return EXIT_INVALID
-        print(apply(redis, endpoint_url=endpoint))
-    except RedisAuthRefused as error:
-        print(f"redis-auth refused: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    return 0
 
 
 def command_render_workflows(args: argparse.Namespace) -> int:
@@ -457,12 +305,20 @@ def command_render_workflows(args: argparse.Namespace) -> int:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     handlers = {"synth": command_synth, "validate": command_validate, "bump-image": command_bump_image,
-                "set-secret": command_set_secret, "redis-auth": command_redis_auth,
-                "redeploy": command_redeploy, "rotate-secret": command_rotate_secret, "smoke": command_smoke,
                 "teardown-check": command_teardown_check,
                 "render-workflows": command_render_workflows, "plan-report": plan_review.run,
                 "diagram": command_diagram, "cost": command_cost}
+    if args.command in operations_commands.WITH_AWS:
+        selected = _workspace_and_endpoint(args)
+        return EXIT_INVALID if selected is None else operations_commands.WITH_AWS[args.command](*selected, args)
     return handlers[args.command](args)
+
+
+def command_teardown_check(args: argparse.Namespace) -> int:
+    environments = load([args.workspace], args.environments)
+    if environments is None:
+        return EXIT_INVALID
+    return operations_commands.teardown_check(environments.workspaces[0], args)
 
 
 if __name__ == "__main__":

@@ -341,8 +341,6 @@ def moto_server() -> Iterator[str]:
     teach_autoscaling_tags()
     teach_ecs_service_settings()
     teach_state_machine_validation()
-
-
     teach_ecs_deployments()
     teach_elasticache_auth_token()
     teach_dynamodb_table_resource()

@@ -266,4 +266,6 @@ def test_set_secret_redeploy_writes_then_restarts_the_service(aws, moto_url, cap
 
 
 def test_the_cli_defaults_are_the_operations_defaults():
-    assert main.ecs_defaults() == {"redeploy": operations_ecs.REDEPLOY_SECONDS, "smoke": operations_ecs.SMOKE_SECONDS}
+    from operations.commands import DEFAULT_TIMEOUTS
+
+    assert DEFAULT_TIMEOUTS == {"redeploy": operations_ecs.REDEPLOY_SECONDS, "smoke": operations_ecs.SMOKE_SECONDS}
