@@ -237,7 +237,7 @@ def command_synth(args: argparse.Namespace) -> int:
 
 
 def command_bump_image(args: argparse.Namespace) -> int:
-    from environments.bump import BumpRefused, bump_image
+    from delivery.bump import BumpRefused, bump_image
 
     try:
         result = bump_image(workspace=args.workspace, image=args.image, commit=args.commit,
@@ -286,7 +286,7 @@ def _workspace_and_endpoint(args: argparse.Namespace) -> tuple[Workspace, str | 
 
 
 def command_render_workflows(args: argparse.Namespace) -> int:
-    from environments import workflows
+    from delivery import workflows
 
     environments = load([], args.environments)
     if environments is None:

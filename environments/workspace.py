@@ -15,6 +15,10 @@ SECRETS_STACK_SUFFIX = "-secrets"
 MAX_PREFIX_LENGTH = 24
 
 
+# Tiers a workspace may be torn down in: destroy.yml offers them, operations/teardown.py refuses the rest.
+TEARDOWN_TIERS = ("development", "staging")
+
+
 @dataclass(frozen=True)
 class Workspace:
     name: str

@@ -8,8 +8,7 @@ pull request, deployed like any change, before the teardown.
 
 from __future__ import annotations
 
-from environments.workflows import TEARDOWN_TIERS
-from environments.workspace import Workspace
+from environments.workspace import TEARDOWN_TIERS, Workspace
 
 
 def refusal(workspace: Workspace) -> str | None:

@@ -190,9 +190,9 @@ def test_the_cost_change_per_workspace_is_shown(tmp_path):
 
 
 def test_what_a_plan_job_uploads_carries_no_value_and_reviews_the_same(tmp_path):
-    """The workflows pass `terraform show -json` through environments.workflows.PLAN_CHANGES_JQ (jq) before
+    """The workflows pass `terraform show -json` through delivery.workflows.PLAN_CHANGES_JQ (jq) before
     uploading it: the review reads the same changes, and no attribute value leaves the job."""
-    from environments.workflows import PLAN_CHANGES_JQ
+    from delivery.workflows import PLAN_CHANGES_JQ
 
     database = resource("aws_db_instance.database_instance", "delete", "create", replace_paths=[["identifier"]])
     database["change"]["after"] = {"password": "s3cret-value-in-clear", "identifier": "litellm-prod"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from environments import workflows
+from delivery import workflows
 from environments.loader import load_environments
 from tests.conftest import ROOT, SHIPPED_WORKSPACES, run_main
 
@@ -296,7 +296,7 @@ def test_rendering_does_not_import_cdktf():
 
 @pytest.mark.parametrize("name", workflows.WORKFLOWS)
 def test_header_says_where_the_template_is(name):
-    assert f"environments/templates/workflows/{name}.j2" in (WORKFLOW_DIR / name).read_text().splitlines()[1]
+    assert f"delivery/templates/workflows/{name}.j2" in (WORKFLOW_DIR / name).read_text().splitlines()[1]
 
 
 def test_only_pull_requests_reuse_a_synthesis():

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The pull-request workflow installs the same checkov: one pin, so both gates judge alike.
+from delivery.workflows import CHECKOV_VERSION
+
 # The image's LiteLLM release: the configs are checked by the release the task runs.
 from environments.images import LITELLM_VERSION
-
-# The pull-request workflow installs the same checkov: one pin, so both gates judge alike.
-from environments.workflows import CHECKOV_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = ROOT / ".cache" / "tools"

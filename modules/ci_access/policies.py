@@ -51,7 +51,7 @@ TRUST_ROOT_TAG = "TrustRoot"
 PLAN_WORKFLOWS = ("plan-stacks.yml", "drift.yml")
 # Image bumps are pull requests (image-bump.yml applies nothing): deploy.yml deploys, and destroy.yml
 # tears a development or staging workspace down (it has no job in any other group's environment, so
-# no token of it can name one; environments/workflows.py, TEARDOWN_TIERS).
+# no token of it can name one; environments/workspace.py, TEARDOWN_TIERS).
 DEPLOY_WORKFLOWS = ("deploy.yml", "destroy.yml")
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (

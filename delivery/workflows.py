@@ -3,7 +3,7 @@
     python main.py render-workflows           write .github/workflows/*.yml
     python main.py render-workflows --check   exit 1 when a committed workflow differs
 
-The templates (environments/templates/workflows/) use [[ ]] and [% %] as jinja delimiters, so
+The templates (delivery/templates/workflows/) use [[ ]] and [% %] as jinja delimiters, so
 GitHub's own ${{ }} expressions pass through untouched. No cdktf import.
 """
 
@@ -15,13 +15,12 @@ from pathlib import Path
 import jinja2
 
 from environments.loader import Environments
+from environments.workspace import TEARDOWN_TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "workflows"
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = ("plan.yml", "plan-stacks.yml", "deploy.yml", "image-bump.yml", "drift.yml", "destroy.yml")
-# Tiers destroy.yml offers (operations/teardown.py refuses the rest as well).
-TEARDOWN_TIERS = ("development", "staging")
 DISPATCH_EVENT = "litellm-image-published"
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
