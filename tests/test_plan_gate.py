@@ -423,3 +423,34 @@ def test_the_entry_point_runs_with_the_standard_library_only(stacks, tmp_path):
     bad = subprocess.run([sys.executable, "-I", "-S", str(ROOT / ".ci" / "plan_gate.py"), str(tmp_path / "none")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "missing" in bad.stderr, bad.stderr
+
+
+def test_a_write_that_fails_half_way_leaves_nothing(stacks, tmp_path, capsys):
+    """All or nothing: when writing fails (here: main's lock file is missing), neither the destination nor
+    the scratch directory it was being built in is left behind, and the failure is one line."""
+    source = pull_request(stacks, tmp_path)
+    status, output, destination = gate(source, tmp_path, capsys, "--lock-file", str(tmp_path / "missing.hcl"))
+    assert status == 1 and "plan gate: could not check" in output and "FileNotFoundError" in output, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["untrusted"]
+
+
+@pytest.mark.parametrize("region, partition", [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"),
+                                               ("us-gov-west-1", "aws-us-gov")])
+def test_the_rebuilt_backend_names_the_key_in_the_regions_partition(region, partition):
+    project = plan_gate.Project(name="p", account_id="123456789012", region=region, bucket="b", lock_table="t",
+                                workspaces=("w",))
+    assert project.backend("w") == {"s3": {
+        "bucket": "b", "dynamodb_table": "t", "encrypt": True, "key": "p/w/terraform.tfstate", "region": region,
+        "kms_key_id": f"arn:{partition}:kms:{region}:123456789012:alias/p-state-w"}}
+    assert project.planned_stacks == ("shared", "w")
+
+
+def test_the_state_bucket_option_replaces_the_project_files(tmp_path):
+    (tmp_path / "project.toml").write_text((ROOT / "environments" / "project.toml").read_text())
+    (tmp_path / "dev.toml").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    project = plan_gate.load_project(tmp_path / "project.toml", "other-bucket")
+    assert (project.bucket, project.lock_table, project.workspaces) == ("other-bucket", "litellm-terraform-locks",
+                                                                        ("dev",))
+    assert plan_gate.load_project(tmp_path / "project.toml").bucket == BUCKET
