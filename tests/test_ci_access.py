@@ -394,6 +394,7 @@ def test_boundary_allows_every_action_the_workspace_roles_use(stacks):
     ("dev", "dev", "destroy.yml", True),  # a teardown, approved in the workspace's environment
     ("staging", "staging", "destroy.yml", True),
     ("dev", "staging", "destroy.yml", False),
+    ("prod", "prod", "destroy.yml", False),  # production is never torn down by a workflow
     ("prod", "prod", "plan-stacks.yml", False),
     ("prod", "dev", "deploy.yml", False),
     ("prod", "prod", "image-bump.yml", False),  # bumps are pull requests: image-bump.yml deploys nothing
@@ -409,17 +410,19 @@ def test_deploy_roles_trust_one_workflow_on_main_in_their_environment(name, envi
     assert from_a_branch not in subjects
 
 
-def test_deploy_roles_trust_exactly_deploy_and_destroy():
+def test_deploy_roles_trust_deploy_and_only_teardown_tiers_destroy():
+    """destroy.yml is trusted by the deploy roles of development and staging workspaces only: never by
+    shared's, production's or the ephemeral one's, whatever a job of it might claim."""
     for name, group in GROUPS.items():
+        workflows = ("deploy.yml", "destroy.yml") if name in ("dev", "staging") else ("deploy.yml",)
         assert policies.deploy_subjects(group) == [
             f"repo:acme/litellm-infra:environment:{name}:job_workflow_ref:"
-            f"acme/litellm-infra/.github/workflows/{workflow}@refs/heads/main"
-            for workflow in ("deploy.yml", "destroy.yml")]
+            f"acme/litellm-infra/.github/workflows/{workflow}@refs/heads/main" for workflow in workflows]
 
 
 def test_destroy_yml_has_no_job_in_an_environment_it_does_not_offer():
-    """Every deploy role trusts destroy.yml, but a token names the environment of the job that asked
-    for it: destroy.yml's jobs run only in the development and staging workspaces' environments."""
+    """A token names the environment of the job that asked for it: destroy.yml's jobs run only in the
+    development and staging workspaces' environments, the ones whose deploy roles trust it."""
     import yaml
 
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "destroy.yml").read_text())

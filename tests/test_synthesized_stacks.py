@@ -342,9 +342,11 @@ def test_github_roles_live_in_bootstrap_and_trust_one_workflow_on_main(stacks):
     for name in groups:
         assert subjects(f"litellm-ci-plan-{name}") == [f"{prefix}plan-{name}{workflows}{workflow}@refs/heads/main"
                                                        for workflow in ("plan-stacks.yml", "drift.yml")]
-        # Image bumps are pull requests: image-bump.yml assumes no deploy role; destroy.yml tears down.
+        # Image bumps are pull requests: image-bump.yml assumes no deploy role; destroy.yml tears down
+        # development and staging workspaces only.
+        trusted = ("deploy.yml", "destroy.yml") if name in ("dev", "staging") else ("deploy.yml",)
         assert subjects(f"litellm-ci-deploy-{name}") == [f"{prefix}{name}{workflows}{workflow}@refs/heads/main"
-                                                         for workflow in ("deploy.yml", "destroy.yml")]
+                                                         for workflow in trusted]
 
 
 @pytest.mark.parametrize("name", SHIPPED_WORKSPACES)

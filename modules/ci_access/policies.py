@@ -27,6 +27,7 @@ from typing import Any
 
 from environments.loader import Environments
 from environments.model import Domain, Project
+from environments.workspace import TEARDOWN_TIERS
 from modules.aws import AwsContext
 from modules.ci_access.reads import (
     DATA_READS,
@@ -49,10 +50,11 @@ WORKSPACE_TAG = "Workspace"
 TRUST_ROOT_TAG = "TrustRoot"
 # Workflows whose jobs may use the read-only plan roles: pull-request plans, and the scheduled drift check.
 PLAN_WORKFLOWS = ("plan-stacks.yml", "drift.yml")
-# Image bumps are pull requests (image-bump.yml applies nothing): deploy.yml deploys, and destroy.yml
-# tears a development or staging workspace down (it has no job in any other group's environment, so
-# no token of it can name one; environments/workspace.py, TEARDOWN_TIERS).
-DEPLOY_WORKFLOWS = ("deploy.yml", "destroy.yml")
+# Image bumps are pull requests (image-bump.yml applies nothing): deploy.yml deploys; destroy.yml tears a
+# workspace down, and only the deploy roles of the tiers it may tear down trust it
+# (environments/workspace.py, TEARDOWN_TIERS): shared, production and ephemeral groups never do.
+DEPLOY_WORKFLOWS = ("deploy.yml",)
+TEARDOWN_WORKFLOW = "destroy.yml"
 # AWS services a workspace's stacks manage. Everything else is implicitly denied.
 WORKSPACE_SERVICES = (
     "acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticfilesystem",
@@ -92,6 +94,8 @@ class StackGroup:
     """The workspace's own DNS name: its deploy role may write that name's records, nothing else in the zone."""
     cdn: bool = False
     """Whether the workspace serves through CloudFront: only then may its deploy role manage CloudFront."""
+    teardown: bool = False
+    """Whether destroy.yml may tear the workspace down (its tier): only then does its deploy role trust it."""
 
     @property
     def is_workspace(self) -> bool:
@@ -138,7 +142,8 @@ def stack_groups(environments: Environments) -> list[StackGroup]:
     every = environments.everything()
     return [StackGroup(project=every.project, name=SHARED),
             *(StackGroup(project=every.project, name=workspace.name, domain=workspace.settings.ingress.domain,
-                         cdn=workspace.settings.ingress.cdn is not None)
+                         cdn=workspace.settings.ingress.cdn is not None,
+                         teardown=workspace.settings.tier in TEARDOWN_TIERS)
               for workspace in every.workspaces)]
 
 
@@ -418,4 +423,5 @@ def plan_subjects(group: StackGroup) -> list[str]:
 
 
 def deploy_subjects(group: StackGroup) -> list[str]:
-    return [subject(group.project, environment=group.name, workflow=workflow) for workflow in DEPLOY_WORKFLOWS]
+    workflows = (*DEPLOY_WORKFLOWS, *((TEARDOWN_WORKFLOW,) if group.teardown else ()))
+    return [subject(group.project, environment=group.name, workflow=workflow) for workflow in workflows]
