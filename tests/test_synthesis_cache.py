@@ -43,7 +43,7 @@ def copy_of_the_inputs(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("relative", [
     "main.py", "pyproject.toml", "stacks/terraform.lock.hcl", "stacks/workspace.py", "modules/cdn/construct.py",
-    "environments/model.py", "environments/templates/litellm-config.yaml.j2",
+    "environments/model/database.py", "environments/templates/litellm-config.yaml.j2",
 ])
 def test_every_kind_of_input_changes_the_digest(relative, tmp_path):
     root = copy_of_the_inputs(tmp_path)
