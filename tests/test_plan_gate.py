@@ -454,3 +454,30 @@ def test_the_state_bucket_option_replaces_the_project_files(tmp_path):
     assert (project.bucket, project.lock_table, project.workspaces) == ("other-bucket", "litellm-terraform-locks",
                                                                         ("dev",))
     assert plan_gate.load_project(tmp_path / "project.toml").bucket == BUCKET
+
+
+@pytest.mark.parametrize("place, change", [
+    ("a list of blocks", cluster(setting=[{"name": "containerInsights", "value": ENVIRON}])),
+    ("a plain list", cluster(tags_all=None, depends_on=[ENVIRON])),
+    ("a list inside a list", put("output", "leak", {"value": [["ok", ENVIRON]]})),
+])
+def test_strings_inside_lists_are_read_too(place, change, stacks, tmp_path, capsys):
+    refused(stacks, tmp_path, capsys, "calls 'filebase64'", dev=change(stacks))
+
+
+def test_the_size_limit_is_exact(stacks, tmp_path, capsys, monkeypatch):
+    """A stack of exactly the limit is read; one byte more is refused before parsing."""
+    largest = max(len(json.dumps(stack).encode()) for stack in stacks.values())
+    text = json.dumps(stacks["dev"]).ljust(largest + 1)  # trailing whitespace: still the same JSON
+    monkeypatch.setattr(plan_gate, "MAX_STACK_BYTES", len(text.encode()))
+    status, output, _ = gate(pull_request(stacks, tmp_path, dev=text), tmp_path, capsys)
+    assert status == 0, output
+    monkeypatch.setattr(plan_gate, "MAX_STACK_BYTES", len(text.encode()) - 1)
+    refused(stacks, tmp_path / "again", capsys, f"{len(text.encode())} bytes; a stack may have at most", dev=text)
+
+
+def test_findings_say_where_in_the_list_form(stacks, tmp_path, capsys):
+    listed = as_lists(stacks["dev"])
+    listed["resource"].append(7)
+    output = refused(stacks, tmp_path, capsys, "a int where a block (object) belongs", dev=listed)
+    assert f"stacks/dev/cdk.tf.json: resource[{len(listed['resource']) - 1}]: a int where" in output
