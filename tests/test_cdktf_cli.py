@@ -178,7 +178,12 @@ def test_the_secrets_stack_is_deployed_before_the_workspace_starts(runs):
     # Both stacks are initialised first, side by side; the workspace's plan is where its deploy starts.
     workspace_planned = next(index for index, (stack, text) in enumerate(attributed)
                              if stack == WORKSPACE and "execution plan" in text)
-    assert secrets_done < workspace_planned, "\n".join(printed[:max(secrets_done, workspace_planned) + 1])
+    events: dict[str, int] = {}  # the CLI's status line as it changes, and the two lines compared
+    for index, (stack, text) in enumerate(attributed):
+        if index in (secrets_done, workspace_planned) or (stack is None and "Stack" in text):
+            events.setdefault(f"{stack or 'cli'}: {text}", index)
+    assert secrets_done < workspace_planned, "dev-ci planned before dev-ci-secrets was applied:\n" + \
+        "\n".join(f"{index}: {event}" for event, index in sorted(events.items(), key=lambda item: item[1]))
 
 
 def test_cli_output_reads_the_workspace_outputs(runs, project, moto_url):
