@@ -279,9 +279,10 @@ def command_synth(args: argparse.Namespace) -> int:
         # Removing them would send this deploy to AWS, keeping them to a local endpoint nobody named
         # this time: the CLI run stops before anything is written, and the user says which.
         print(f"refused: {outdir} holds {OVERRIDE_FILE} overrides that point every stack at {', '.join(previous)} "
-              f"(an earlier `main.py synth --endpoint-url`), and the cdktf CLI ran main.py without "
-              f"{ENDPOINT_VARIABLE}. To deploy there again, set {ENDPOINT_VARIABLE}={previous[0]}; to deploy "
-              "to AWS, run `python main.py synth` first (it removes them). Nothing was written.", file=sys.stderr)
+              f"(written by an earlier run with --endpoint-url or {ENDPOINT_VARIABLE}), and the cdktf CLI ran "
+              f"main.py without {ENDPOINT_VARIABLE}. To deploy there again, set {ENDPOINT_VARIABLE}={previous[0]}; "
+              "to deploy to AWS, run `python main.py synth` first (it removes them). Nothing was written.",
+              file=sys.stderr)
         return EXIT_INVALID
     stacks, synthesized = synthesize_if_needed(environments, outdir, force=args.force)
     if synthesized:
