@@ -24,6 +24,9 @@
 
 Validation and image bumps never import cdktf or the provider bindings; synthesis validates
 first and writes nothing when any file is invalid.
+
+The official CLI (`npx cdktf-cli@0.21.0 deploy ...`, cdktf.json's app) runs `python main.py`:
+set LITELLM_INFRA_ENDPOINT_URL=http://127.0.0.1:PORT to keep its stacks on a local AWS API.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -45,6 +50,14 @@ from stacks import fingerprint
 from stacks.endpoints import OVERRIDE_FILE, EndpointError, loopback_url, write_overrides
 
 DEFAULT_OUTDIR = "cdktf.out"
+# `synth --endpoint-url` for runs that cannot pass flags: the cdktf CLI runs cdktf.json's app as is.
+ENDPOINT_VARIABLE = "LITELLM_INFRA_ENDPOINT_URL"
+# Set by the cdktf CLI for the app it runs (its context); nobody else sets it.
+CDKTF_CLI_VARIABLE = "CDKTF_CONTEXT_JSON"
+# jsii's banner for a Node.js release past jsii's support: a comma-separated list of the major
+# versions not to warn about, compared with the major version of the Node.js running the kernel
+# ($JSII_NODE, else `node`).
+NODE_END_OF_LIFE_VARIABLE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 README = Path(__file__).resolve().parent / "README.md"
 DIAGRAMS_DIR = Path(__file__).resolve().parent / "docs" / "diagrams"
 COST_FILE = Path(__file__).resolve().parent / "docs" / "cost.json"
@@ -79,8 +92,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help=f"output directory (default: $CDKTF_OUTDIR or {DEFAULT_OUTDIR})")
     synth.add_argument("--endpoint-url", default=None, metavar="URL",
                        help="also write overrides that send every stack to a local AWS API on a loopback "
-                            "address (moto, LocalStack), e.g. http://127.0.0.1:5000; without it, such "
-                            "overrides are removed")
+                            f"address (moto, LocalStack), e.g. http://127.0.0.1:5000 (or set ${ENDPOINT_VARIABLE}); "
+                            "without either, such overrides are removed (refused when the cdktf CLI runs it)")
     synth.add_argument("--force", action="store_true",
                        help="synthesize even when the output directory holds the synthesis of these inputs")
     _environments_option(synth)
@@ -151,11 +164,28 @@ def command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def silence_node_end_of_life() -> None:
+    """Before the bindings start jsii's Node.js kernel: no end-of-life banner for the Node.js
+    release that runs it (the banner goes to stderr, which the cdktf CLI prints as [ERROR] lines).
+    A value already set is left alone; without a Node.js to ask, nothing is set."""
+    if NODE_END_OF_LIFE_VARIABLE in os.environ:
+        return
+    try:
+        version = subprocess.run([os.environ.get("JSII_NODE") or "node", "--version"], capture_output=True,
+                                 text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return
+    major = re.fullmatch(r"v(\d+)\.\S*\s*", version)
+    if major:
+        os.environ[NODE_END_OF_LIFE_VARIABLE] = major[1]
+
+
 def synthesize_if_needed(environments: Environments, outdir: Path, *, force: bool = False) -> tuple[list[str], bool]:
     """The stacks in `outdir`, synthesized unless it already holds the synthesis of these inputs."""
     digest = fingerprint.inputs_digest(environments)
     if not force and fingerprint.is_current(outdir, digest):
         return sorted(json.loads((outdir / "manifest.json").read_text())["stacks"]), False
+    silence_node_end_of_life()
     from stacks.publish import synthesize  # imports the provider bindings: only when synthesizing
 
     fingerprint.forget(outdir)
@@ -213,26 +243,60 @@ def command_cost(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_synth(args: argparse.Namespace) -> int:
-    if args.endpoint_url is not None:
+def synth_endpoint(flag: str | None) -> str | None:
+    """The local endpoint a synthesis points the stacks at: --endpoint-url or $LITELLM_INFRA_ENDPOINT_URL
+    (an empty variable is unset), loopback only; EndpointError when refused or when both disagree."""
+    variable = os.environ.get(ENDPOINT_VARIABLE) or None
+    endpoint = loopback_url(flag) if flag is not None else None
+    from_variable = loopback_url(variable, source=ENDPOINT_VARIABLE) if variable is not None else None
+    if endpoint and from_variable and endpoint != from_variable:
+        raise EndpointError(f"--endpoint-url {endpoint} and {ENDPOINT_VARIABLE}={from_variable} disagree; give one")
+    return endpoint or from_variable
+
+
+def _override_endpoints(outdir: Path) -> list[str]:
+    """The endpoints the local-endpoint overrides in `outdir` point at (what an earlier run wrote)."""
+    found = set()
+    for path in outdir.glob(f"stacks/*/{OVERRIDE_FILE}"):
         try:
-            loopback_url(args.endpoint_url)
-        except EndpointError as error:
-            print(error, file=sys.stderr)
-            return EXIT_INVALID
+            found.add(json.loads(path.read_text())["provider"]["aws"][0]["endpoints"][0]["s3"])
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            found.add(f"? ({path} is unreadable)")
+    return sorted(found)
+
+
+def command_synth(args: argparse.Namespace) -> int:
+    try:
+        endpoint = synth_endpoint(args.endpoint_url)
+    except EndpointError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
     environments = load(args.workspaces, args.environments)
     if environments is None:
         return EXIT_INVALID
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    previous = _override_endpoints(outdir)
+    if endpoint is None and previous and CDKTF_CLI_VARIABLE in os.environ:
+        # Removing them would send this deploy to AWS, keeping them to a local endpoint nobody named
+        # this time: the CLI run stops before anything is written, and the user says which.
+        print(f"refused: {outdir} holds {OVERRIDE_FILE} overrides that point every stack at {', '.join(previous)} "
+              f"(written by an earlier run with --endpoint-url or {ENDPOINT_VARIABLE}), and the cdktf CLI ran "
+              f"main.py without {ENDPOINT_VARIABLE}. To deploy there again, set {ENDPOINT_VARIABLE}={previous[0]}; "
+              "to deploy to AWS, run `python main.py synth` first (it removes them). Nothing was written.",
+              file=sys.stderr)
+        return EXIT_INVALID
     stacks, synthesized = synthesize_if_needed(environments, outdir, force=args.force)
     if synthesized:
         print(f"synthesized {len(stacks)} stacks into {outdir}: {', '.join(stacks)}")
     else:
         print(f"unchanged: {outdir} holds the synthesis of these inputs: {', '.join(stacks)}")
-    overrides = write_overrides(outdir, args.endpoint_url)
+    overrides = write_overrides(outdir, endpoint)
     if overrides:
-        print(f"every stack points at {args.endpoint_url} ({OVERRIDE_FILE}); synthesize again without "
-              "--endpoint-url before a real deploy")
+        print(f"every stack points at {endpoint} ({OVERRIDE_FILE}); synthesize again without "
+              f"--endpoint-url or {ENDPOINT_VARIABLE} before a real deploy")
+    elif previous:
+        print(f"removed the {OVERRIDE_FILE} overrides (they pointed at {', '.join(previous)}): "
+              "the stacks deploy to AWS")
     return 0
 
 

@@ -19,6 +19,9 @@ def build_app(environments: Environments, *, outdir: str) -> App:
     BootstrapStack(app, BOOTSTRAP, environments=environments.everything())
     SharedStack(app, SHARED, project=environments.project)
     for workspace in environments.workspaces:
-        SecretsStack(app, workspace.secrets_stack_id, workspace=workspace)
-        WorkspaceStack(app, workspace.name, workspace=workspace)
+        secrets = SecretsStack(app, workspace.secrets_stack_id, workspace=workspace)
+        # The workspace reads what its secrets stack writes (parameters, keys) by name, not by
+        # reference: declared here, so `cdktf deploy` applies the secrets stack first (and
+        # destroys it last). Only the manifest records it; no stack's JSON changes.
+        WorkspaceStack(app, workspace.name, workspace=workspace).add_dependency(secrets)
     return app

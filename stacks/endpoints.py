@@ -29,8 +29,9 @@ class EndpointError(ValueError):
     pass
 
 
-def loopback_url(url: str) -> str:
-    """Return `url` if it is http(s)://<loopback host>:<port>, else raise EndpointError."""
+def loopback_url(url: str, *, source: str = "--endpoint-url") -> str:
+    """Return `url` if it is http(s)://<loopback host>:<port>, else raise EndpointError (naming
+    `source`, where the URL came from)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -39,7 +40,7 @@ def loopback_url(url: str) -> str:
         loopback = False
     if parts.scheme not in {"http", "https"} or not loopback or parts.port is None or parts.path not in {"", "/"}:
         raise EndpointError(
-            f"--endpoint-url {url!r}: use http://127.0.0.1:<port> (a loopback address with a port, nothing else)"
+            f"{source} {url!r}: use http://127.0.0.1:<port> (a loopback address with a port, nothing else)"
         )
     return f"{parts.scheme}://{parts.netloc}"
 

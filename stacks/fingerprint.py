@@ -25,7 +25,8 @@ RECORD = ".synthesis.json"
 CODE_PATTERNS = ("main.py", "pyproject.toml", "stacks/terraform.lock.hcl", "stacks/**/*.py", "modules/**/*.py",
                  "environments/**/*.py", "environments/templates/**/*")
 PINNED_PACKAGES = ("cdktf", "cdktf-cdktf-provider-aws", "cdktf-cdktf-provider-random", "constructs", "jsii")
-OUTPUT_PATTERNS = ("manifest.json", "stacks/*/cdk.tf.json")
+# Each stack directory's copy of the lock file is an output too: a deleted or edited copy is synthesized again.
+OUTPUT_PATTERNS = ("manifest.json", "stacks/*/cdk.tf.json", "stacks/*/.terraform.lock.hcl")
 
 
 def code_files(root: Path = ROOT) -> list[Path]:

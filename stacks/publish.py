@@ -3,6 +3,11 @@
 A failed synthesis leaves the previous output untouched. Publishing replaces only the files
 cdktf generates, so `.terraform/` directories, plan files and local state inside stack
 directories survive a re-synthesis.
+
+Every stack directory also gets the project's provider lock file as `.terraform.lock.hcl`: the
+official CLI (`cdktf deploy`) runs `terraform providers lock`, which needs the registry, in a
+stack directory without one; with it, `terraform init` installs the locked provider (checksum
+checked) from wherever the Terraform CLI config says, offline mirrors included.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from stacks.app import build_app
 
 MANIFEST = "manifest.json"
 STACK_FILE = "cdk.tf.json"
+LOCK_FILE = Path(__file__).resolve().parent / "terraform.lock.hcl"
+STACK_LOCK_FILE = ".terraform.lock.hcl"
 
 
 def synthesize(environments: Environments, outdir: Path) -> list[str]:
@@ -31,6 +38,7 @@ def synthesize(environments: Environments, outdir: Path) -> list[str]:
         for stack_file in scratch.glob(f"stacks/*/{STACK_FILE}"):
             document = addresses.rename(json.loads(stack_file.read_text()))
             stack_file.write_text(json.dumps(document, indent=2) + "\n")
+            shutil.copyfile(LOCK_FILE, stack_file.parent / STACK_LOCK_FILE)
         return _publish(scratch, outdir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -48,4 +56,5 @@ def _publish(scratch: Path, outdir: Path) -> list[str]:
     for stale in (outdir / "stacks").glob(f"*/{STACK_FILE}"):
         if stale.parent.name not in stacks:
             stale.unlink()
+            (stale.parent / STACK_LOCK_FILE).unlink(missing_ok=True)
     return stacks

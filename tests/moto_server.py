@@ -23,6 +23,11 @@ what a call receives and returning it, the way AWS does - nothing is validated o
   use): OK when the definition parses, FAIL with the parser's message otherwise. Nor has it
   ListStateMachineVersions, which the provider calls on every read (and retries until the apply
   times out): it lists the versions moto keeps for the state machine.
+- EFS has no PutBackupPolicy (an `aws_efs_backup_policy`: the provider waits for ever) and
+  DescribeBackupPolicy only tells whether the file system was created with Backup: the policy
+  PutBackupPolicy receives is stored per file system and DescribeBackupPolicy returns it. Nor
+  has EFS DeleteFileSystemPolicy (destroying an `aws_efs_file_system_policy` hangs): it removes
+  the policy PutFileSystemPolicy stored.
 - ECS CreateService drops capacityProviderStrategy, healthCheckGracePeriodSeconds,
   enableECSManagedTags and availabilityZoneRebalancing and reports launchType EC2; the provider
   then plans to replace the service on every run.
@@ -214,6 +219,38 @@ def stop_task(region: str, task_arn: str, reason: str, containers: dict[str, tup
     raise KeyError(task_arn)
 
 
+def teach_efs_policies() -> None:
+    from moto.efs.responses import EFSResponse
+
+    if getattr(EFSResponse, "_litellm_infra_policies", False):
+        return
+    backup_policies: dict[tuple[str, str, str], dict] = {}  # (account, region, file system) -> BackupPolicy
+    describe = EFSResponse.describe_backup_policy
+
+    def key(self) -> tuple[str, str, str]:
+        return self.current_account, self.region, self._get_param("FileSystemId")
+
+    def put_backup_policy(self):
+        self.efs_backend.describe_file_systems(file_system_id=self._get_param("FileSystemId"))  # 404 when unknown
+        backup_policies[key(self)] = dict(self._get_param("BackupPolicy"))
+        return json.dumps({"BackupPolicy": backup_policies[key(self)]}), {"Content-Type": "application/json"}
+
+    def describe_backup_policy(self):
+        if key(self) in backup_policies:
+            return json.dumps({"BackupPolicy": backup_policies[key(self)]}), {"Content-Type": "application/json"}
+        return describe(self)
+
+    def delete_file_system_policy(self):
+        _, (file_system,) = self.efs_backend.describe_file_systems(file_system_id=self._get_param("FileSystemId"))
+        file_system.file_system_policy = None
+        return "{}", {"status": 200, "Content-Type": "application/json"}
+
+    EFSResponse.put_backup_policy = put_backup_policy
+    EFSResponse.describe_backup_policy = describe_backup_policy
+    EFSResponse.delete_file_system_policy = delete_file_system_policy
+    EFSResponse._litellm_infra_policies = True
+
+
 def teach_elasticache_auth_token() -> None:
     from moto.elasticache.models import utcnow
     from moto.elasticache.responses import ElastiCacheResponse
@@ -343,6 +380,7 @@ def moto_server() -> Iterator[str]:
     teach_state_machine_validation()
     teach_ecs_deployments()
     teach_elasticache_auth_token()
+    teach_efs_policies()
     teach_dynamodb_table_resource()
     teach_iam_enforcement()
     teach_recording()

@@ -237,3 +237,88 @@ def test_the_smoke_checks_need_nothing_but_the_standard_library():
                                   "--base-url", "http://127.0.0.1:9"], env={}, capture_output=True, text=True,
                                  timeout=60)
     assert without_key.returncode == 2 and "LITELLM_MASTER_KEY is not set" in without_key.stderr
+
+
+# The cdktf CLI runs cdktf.json's `python main.py` with no flags: the endpoint comes from the environment.
+ENDPOINT = "LITELLM_INFRA_ENDPOINT_URL"
+RUN_BY_CDKTF_CLI = {"CDKTF_CONTEXT_JSON": "{}"}
+
+
+def overrides_in(outdir) -> dict[str, str]:
+    return {path.parent.name: path.read_text() for path in outdir.glob("stacks/*/local_endpoint_override.tf.json")}
+
+
+@pytest.fixture
+def synthesized_copy(synth_dir, tmp_path):
+    """A copy of the session's synthesis: `main.py synth` finds it current and only handles overrides."""
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(synth_dir, outdir)
+    return outdir
+
+
+def test_the_endpoint_variable_writes_the_overrides_the_flag_writes(synthesized_copy, tmp_path):
+    by_variable = run_main("synth", "--outdir", str(synthesized_copy), env={ENDPOINT: "http://127.0.0.1:4566"})
+    assert by_variable.returncode == 0, by_variable.stderr
+    assert by_variable.stdout.startswith("unchanged: ")
+    assert "every stack points at http://127.0.0.1:4566" in by_variable.stdout
+    written = overrides_in(synthesized_copy)
+    assert set(written) == {path.parent.name for path in synthesized_copy.glob("stacks/*/cdk.tf.json")}
+    by_flag = tmp_path / "by-flag"
+    shutil.copytree(synthesized_copy, by_flag)
+    assert run_main("synth", "--outdir", str(by_flag), "--endpoint-url", "http://127.0.0.1:4566").returncode == 0
+    assert overrides_in(by_flag) == written
+
+
+@pytest.mark.parametrize(("env", "args", "message"), [
+    ({ENDPOINT: "http://10.0.0.1:4566"}, [], f"{ENDPOINT} 'http://10.0.0.1:4566': use http://127.0.0.1:<port>"),
+    ({ENDPOINT: "https://moto.example.com:443"}, [], "a loopback address with a port"),
+    ({ENDPOINT: "http://127.0.0.1:4566"}, ["--endpoint-url", "http://127.0.0.1:5000"], "disagree"),
+])
+def test_a_refused_endpoint_variable_writes_nothing(env, args, message, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    result = run_main("synth", "--outdir", str(outdir), *args, env=env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert not outdir.exists()
+
+
+def test_the_cdktf_cli_never_drops_overrides_silently(synthesized_copy):
+    """Overrides written by an earlier run, and the CLI runs main.py without the variable: removing
+    them would send the deploy to AWS. Refused, every file left as it was."""
+    assert run_main("synth", "--outdir", str(synthesized_copy), env={ENDPOINT: "http://127.0.0.1:4566"}).returncode == 0
+    before = {path: path.read_bytes() for path in synthesized_copy.rglob("*") if path.is_file()}
+    result = run_main("synth", "--outdir", str(synthesized_copy), env={**RUN_BY_CDKTF_CLI, ENDPOINT: ""})
+    assert result.returncode == 1
+    assert "refused:" in result.stderr and "http://127.0.0.1:4566" in result.stderr
+    assert f"set {ENDPOINT}=http://127.0.0.1:4566" in result.stderr and "Nothing was written." in result.stderr
+    assert {path: path.read_bytes() for path in synthesized_copy.rglob("*") if path.is_file()} == before
+    # With the variable, the CLI's run keeps pointing there.
+    again = run_main("synth", "--outdir", str(synthesized_copy), env={**RUN_BY_CDKTF_CLI, ENDPOINT: "http://127.0.0.1:4566"})
+    assert again.returncode == 0, again.stderr
+    # Run by hand, synth without an endpoint removes them, and says so.
+    by_hand = run_main("synth", "--outdir", str(synthesized_copy))
+    assert by_hand.returncode == 0, by_hand.stderr
+    removed = "removed the local_endpoint_override.tf.json overrides (they pointed at http://127.0.0.1:4566)"
+    assert removed in by_hand.stdout
+    assert overrides_in(synthesized_copy) == {}
+
+
+def test_the_node_end_of_life_banner_is_silenced_for_the_running_node(tmp_path, monkeypatch):
+    """jsii compares the variable's comma-separated majors with the major of the Node.js that runs its
+    kernel ($JSII_NODE, else `node`): main.py sets that major, and only when the variable is unset."""
+    import main
+
+    node = tmp_path / "node"
+    node.write_text("#!/bin/sh\necho v18.20.4\n")
+    node.chmod(0o755)
+    monkeypatch.setenv("JSII_NODE", str(node))
+    monkeypatch.delenv(main.NODE_END_OF_LIFE_VARIABLE, raising=False)
+    main.silence_node_end_of_life()
+    assert os.environ[main.NODE_END_OF_LIFE_VARIABLE] == "18"
+    monkeypatch.setenv(main.NODE_END_OF_LIFE_VARIABLE, "16")
+    main.silence_node_end_of_life()
+    assert os.environ[main.NODE_END_OF_LIFE_VARIABLE] == "16"
+    monkeypatch.delenv(main.NODE_END_OF_LIFE_VARIABLE)
+    monkeypatch.setenv("JSII_NODE", str(tmp_path / "missing"))
+    main.silence_node_end_of_life()
+    assert main.NODE_END_OF_LIFE_VARIABLE not in os.environ

@@ -55,8 +55,6 @@ MOTO_LIMITATIONS = {
 # Resources moto cannot create at all: left out of the dev-ci apply (and only these), each with
 # the reason; the apply reports how many of the workspace's resources it applied.
 MOTO_UNSUPPORTED = {
-    "aws_efs_backup_policy.ecs_model_cache_backup_policy":
-        "moto 5.2.5 implements EFS DescribeBackupPolicy but not PutBackupPolicy; the provider waits for ever",
     "aws_s3_bucket_policy.ecs_config_policy":
         "moto 5.2.5 treats a Deny statement whose Condition is not met as a denial, so this TLS-only policy "
         "would refuse the config object's PutObject (and every read) even over HTTPS",

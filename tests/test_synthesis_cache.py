@@ -81,7 +81,17 @@ def test_environment_content_and_selection_change_the_digest(tmp_path):
     assert fingerprint.inputs_digest(load_environments(["dev"], directory=copied)) == before
 
 
-@pytest.mark.parametrize("tamper", ["edit", "delete", "stray"])
+def test_every_stack_directory_holds_the_project_lock_file(synth_dir):
+    """`cdktf deploy` runs `terraform providers lock` (the registry) in a stack directory without one."""
+    lock = (ROOT / "stacks" / "terraform.lock.hcl").read_bytes()
+    directories = sorted(path.parent for path in synth_dir.glob("stacks/*/cdk.tf.json"))
+    assert directories
+    for directory in directories:
+        assert (directory / ".terraform.lock.hcl").read_bytes() == lock, directory.name
+    assert "stacks/terraform.lock.hcl" in {str(path.relative_to(ROOT)) for path in fingerprint.code_files()}
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "stray", "edit-lock", "delete-lock"])
 def test_touched_output_is_not_current(tamper, synth_dir, tmp_path):
     outdir = tmp_path / "cdktf.out"
     shutil.copytree(synth_dir, outdir)
@@ -92,6 +102,11 @@ def test_touched_output_is_not_current(tamper, synth_dir, tmp_path):
         stack.write_text(stack.read_text().replace('"litellm-dev"', '"litellm-dev-x"', 1))
     elif tamper == "delete":
         stack.unlink()
+    elif tamper == "edit-lock":
+        lock = stack.parent / ".terraform.lock.hcl"
+        lock.write_text(lock.read_text().replace("5.100.0", "5.99.0"))
+    elif tamper == "delete-lock":
+        (stack.parent / ".terraform.lock.hcl").unlink()
     else:
         (outdir / "stacks" / "qa").mkdir()
         shutil.copy(stack, outdir / "stacks" / "qa" / "cdk.tf.json")
