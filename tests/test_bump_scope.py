@@ -90,8 +90,11 @@ def test_a_development_image_bump_passes(repository, capsys):
     ({"environments/project.toml": ('name = "litellm"', 'name = "x"')}, "changes one workspace file"),
     ({"environments/dev.toml": ("[network]", "[network]\n# a comment")}, "task.litellm.image did not change"),
     ({"environments/dev.toml": ("[network]", "[network")}, "is not a workspace file on both sides"),
+    ({"examples/dev.toml": ("", "tier = \"development\"\n")}, "changes one workspace file"),
+    ({"environments/notes.md": ("", "x\n")}, "changes one workspace file"),
+    ({"environments/sub/dev.toml": ("", "tier = \"development\"\n")}, "changes one workspace file"),
 ], ids=["another key too", "another key only", "not development", "another file", "the project file", "no change",
-        "broken TOML"])
+        "broken TOML", "outside environments/", "not a TOML file", "in a subdirectory"])
 def test_anything_else_by_the_app_is_refused(changes, message, repository, capsys):
     directory, base = repository
     head = bump(directory, changes)
@@ -111,3 +114,19 @@ def test_other_pull_requests_pass_and_wait_for_review(repository, capsys):
     head = bump(directory, {".github/workflows/deploy.yml": ("", "on: push\n")})
     status, output = run(directory, base, head, capsys, author="octocat", branch="feature/x")
     assert status == 0 and "not an image bump" in output
+
+
+def test_a_renamed_workspace_file_is_two_changes(repository, capsys):
+    directory, base = repository
+    git(directory, "mv", "environments/dev.toml", "environments/dev2.toml")
+    git(directory, "commit", "-qm", "rename")
+    status, output = run(directory, base, git(directory, "rev-parse", "HEAD"), capsys)
+    assert status == 1 and "['environments/dev.toml', 'environments/dev2.toml']" in output, output
+
+
+def test_a_file_that_loses_its_task_is_refused_cleanly(repository, capsys):
+    directory, base = repository
+    text = (directory / "environments" / "dev.toml").read_text()
+    head = bump(directory, {"environments/dev.toml": (text, text.replace("[task", "[tusk"))})
+    status, output = run(directory, base, head, capsys)
+    assert status == 1 and "something besides task.litellm.image changed" in output, output

@@ -83,3 +83,46 @@ def test_every_shipped_image_runs_the_release_the_tests_check():
     assert tools.TOOLS["litellm"] == [f"litellm[proxy]=={LITELLM_VERSION}"]
     assert {name: litellm_release(parse_image(image)) for name, image in images.items()} == {
         name: LITELLM_VERSION for name in images}
+
+
+@pytest.mark.parametrize("text, accepted", [
+    ("Library/ubuntu:1", False),  # no dot, colon or localhost: a Docker Hub namespace, which is lower case
+    ("Registry.Example.com/team/app:1", True),  # a host (it has a dot): case does not matter there
+    ("Registry:5000/app:1", True),  # a host with a port
+    ("localhost/app:1", True),
+    ("LOCALHOST/app:1", False),  # not the name localhost: a namespace in upper case
+])
+def test_upper_case_is_refused_in_a_namespace_not_in_a_registry_host(text, accepted):
+    if accepted:
+        assert str(parse_image(text)) == text
+    else:
+        with pytest.raises(ImageReferenceError, match="has upper case in the repository path; use lower case"):
+            parse_image(text)
+
+
+def test_the_length_limits_are_exact():
+    """255 characters of repository name are accepted, 256 refused; over 512 in all is refused first."""
+    name = "r/" + "a" * 253
+    assert parse_image(name).repository == name
+    with pytest.raises(ImageReferenceError, match="repository name is longer than 255 characters"):
+        parse_image(name + "a")
+    with pytest.raises(ImageReferenceError, match="is 513 characters long; an image reference has at most 512"):
+        parse_image("a" * 513)
+
+
+@pytest.mark.parametrize("text, release", [
+    ("ghcr.io/berriai/litellm:v1.108.7", "1.108.7"), ("ghcr.io/berriai/litellm:main-v1.82.6-stable", "1.82.6"),
+    ("ghcr.io/berriai/litellm:main-latest", None), ("ghcr.io/berriai/litellm", None),
+    (f"ghcr.io/berriai/litellm@{DIGEST}", None),
+])
+def test_the_release_an_image_names(text, release):
+    assert litellm_release(parse_image(text)) == release
+
+
+def test_repositories_are_allowed_by_exact_name():
+    from environments.images import repository_allowed
+
+    allowed = ("ghcr.io/berriai/litellm",)
+    assert repository_allowed(parse_image("ghcr.io/berriai/litellm:v1"), allowed)
+    assert not repository_allowed(parse_image("ghcr.io/berriai/litellm-database:v1"), allowed)
+    assert not repository_allowed(parse_image("ghcr.io/berriai/lite:v1"), allowed)
