@@ -150,6 +150,8 @@ ENCODINGS = {
     "trailing data": (lambda text: text + "{}", "not JSON: 'Extra data"),
     "a lone surrogate": (lambda text: text.replace('"name": "litellm-dev"', '"name": "litellm-dev\\ud800"', 1),
                          "a lone surrogate in a string"),
+    "a lone low surrogate": (lambda text: text.replace('"name": "litellm-dev"', '"name": "litellm-dev\\udfff"', 1),
+                             "a lone surrogate in a string"),
     "deep nesting": (lambda text: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
 }
 
@@ -256,7 +258,8 @@ ATTACKS = {
     "a postcondition": (cluster(lifecycle=[{"postcondition": [{"condition": False, "error_message": ENVIRON}]}]),
                         "'postcondition' not allowed here"),
     "a provider alias it does not define": (cluster(provider="aws.attacker"), "is not a provider of this stack"),
-    "a label that is not a name": (put("resource", "aws_ecs_cluster", "x y", {}), "block label 'x y' is not a name"),
+    "a label that is not a name": (put("resource", "aws_ecs_cluster", "x y", {}),
+                                   "resource.aws_ecs_cluster: block label 'x y' is not a name"),
     # Data sources that call out, decrypt or read data.
     "an external program": (put("data", "external", "x", {"program": ["env"]}),
                             "data source 'external' is not in the allowlist"),
@@ -462,7 +465,9 @@ def test_the_state_bucket_option_replaces_the_project_files(tmp_path):
     ("a list inside a list", put("output", "leak", {"value": [["ok", ENVIRON]]})),
 ])
 def test_strings_inside_lists_are_read_too(place, change, stacks, tmp_path, capsys):
-    refused(stacks, tmp_path, capsys, "calls 'filebase64'", dev=change(stacks))
+    output = refused(stacks, tmp_path, capsys, "calls 'filebase64'", dev=change(stacks))
+    if place == "a plain list":  # and the finding says where
+        assert "resource.aws_ecs_cluster.ecs_cluster.depends_on[0]: calls 'filebase64'" in output
 
 
 def test_the_size_limit_is_exact(stacks, tmp_path, capsys, monkeypatch):
