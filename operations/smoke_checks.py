@@ -74,26 +74,30 @@ def check_liveliness(base_url: str) -> str:
     return f"/health/liveliness: {body}"
 
 
+READINESS = "/health/readiness/details"
+
+
 def readiness(base_url: str, key: str) -> dict:
-    # A public route (LiteLLMRoutes.public_routes), but a proxy with general_settings.custom_auth runs
-    # that before the public-route check (auth/user_api_key_auth.py): the master key passes both.
-    status, body = _request(f"{base_url}/health/readiness", key=key)
-    if status != 200 or not isinstance(body, dict):
-        raise CheckFailed(f"/health/readiness answered {status}: {body}")
+    # LiteLLM 1.108.7 (health_endpoints/_health_endpoints.py): the public /health/readiness says only
+    # status and db; /health/readiness/details (the master key) adds the cache. It answers 503 with the
+    # same body when a configured database is unreachable: the database check then names it.
+    status, body = _request(f"{base_url}{READINESS}", key=key)
+    if status not in (200, 503) or not isinstance(body, dict) or "db" not in body:
+        raise CheckFailed(f"{READINESS} answered {status}: {body}")
     return body
 
 
 def check_database(ready: dict) -> str:
-    # LiteLLM's health_readiness() answers "db": "connected" when it has a Prisma client and then
-    # merges _db_health_readiness_check()'s {"status": "connected" | "disconnected" | "unknown", ...}
-    # over its "status"; without a database it answers "db": "Not connected".
-    if ready.get("db") != "connected" or ready.get("status") != "connected":
-        raise CheckFailed(f"the database is not connected: db={ready.get('db')!r}, status={ready.get('status')!r}")
+    # _get_health_readiness_details(): "db" is _readiness_db_status() of the Prisma client's check
+    # ("connected", "disconnected", "unknown" or "stalled") when there is a database, "Not connected"
+    # when there is none; "status" stays "healthy" either way.
+    if ready.get("db") != "connected":
+        raise CheckFailed(f"the database is not connected: db={ready.get('db')!r}")
     return "database: connected"
 
 
 def check_cache(ready: dict) -> str:
-    # health_readiness() reports litellm.cache.type ("redis" for the workspace's cache_params), not
+    # The details report litellm.cache.type ("redis" for the workspace's cache_params), not
     # a ping: that Redis accepts the token is what the redis-auth gate proved before litellm started.
     if ready.get("cache") != "redis":
         raise CheckFailed(f"the proxy has no Redis cache: cache={ready.get('cache')!r}")

@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -390,6 +391,11 @@ def moto_server() -> Iterator[str]:
     try:
         host, port = server.get_host_and_port()
         assert host == LOOPBACK, host
+        # moto keeps its accounts in the process: a server started after another one in the same test
+        # worker would find that one's tables, keys and roles. Each starts empty, as an account would.
+        request = urllib.request.Request(f"http://{LOOPBACK}:{port}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
         yield f"http://{LOOPBACK}:{port}"
     finally:
         server.stop()

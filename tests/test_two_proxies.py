@@ -188,25 +188,26 @@ def workspace_checks() -> list[str]:
 
 
 def test_the_smoke_checks_pass_against_a_live_proxy(proxies):
-    assert workspace_checks() == ["--cache", "--model", "llama3.2:3b", "--model", "gpt-4o-mini",
+    cloud = workspace(WORKSPACE).settings.providers.openai.models[0]
+    assert workspace_checks() == ["--cache", "--model", "llama3.2:3b", "--model", cloud,
                                   "--completion-model", "llama3.2:3b"]
     for port in proxies["ports"]:
         result = smoke_checks(port, *workspace_checks(), key=proxies["master_key"])
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.splitlines() == [
             "ok /health/liveliness: I'm alive!", "ok cache: redis",
-            "ok /v1/models: 2 models, llama3.2:3b, gpt-4o-mini among them",
+            f"ok /v1/models: 2 models, llama3.2:3b, {cloud} among them",
             f"ok completion of llama3.2:3b: {len(REPLY)} characters"]
         assert proxies["master_key"] not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("args, key, code, message", [
     (["--model", "llama3.2:3b"], "sk-wrong", 13, "FAILED models: /v1/models with the master key answered 401"),
-    (["--model", "gpt-9"], None, 13, "FAILED models: /v1/models lacks gpt-9 (served: gpt-4o-mini, llama3.2:3b)"),
+    (["--model", "gpt-9"], None, 13, "FAILED models: /v1/models lacks gpt-9 (served: "
+                                     f"{workspace(WORKSPACE).settings.providers.openai.models[0]}, llama3.2:3b)"),
     (["--completion-model", "gpt-9"], None, 14, "FAILED completion: a completion of gpt-9 answered 400"),
     # The proxies have no database: LiteLLM answers "db": "Not connected".
-    (["--database"], None, 11, "FAILED database: the database is not connected: db='Not connected', "
-                                "status='healthy'"),
+    (["--database"], None, 11, "FAILED database: the database is not connected: db='Not connected'"),
 ])
 def test_the_smoke_checks_fail_against_a_live_proxy(proxies, args, key, code, message):
     result = smoke_checks(proxies["ports"][0], *args, key=key or proxies["master_key"])
@@ -223,15 +224,18 @@ def test_the_smoke_checks_fail_where_no_proxy_answers(proxies):
 
 class ConnectedDatabase:
     """Stands in for a proxy with a database: answers what LiteLLM answers, nothing else. LiteLLM
-    1.80.11, proxy/health_endpoints/_health_endpoints.py, health_readiness():
-        return {"status": "healthy", "db": "connected", "cache": cache_type, "litellm_version": version,
-                "success_callbacks": success_callback_names, "use_aiohttp_transport": ..., **db_health_status}
-    where _db_health_readiness_check() gives
-        db_health_cache = {"status": "connected", "last_updated": datetime.now()}
-    and health_liveliness() returns "I'm alive!"."""
+    1.108.7, proxy/health_endpoints/_health_endpoints.py, _get_health_readiness_details() (served at
+    /health/readiness/details) with a Prisma client:
+        return {"status": "healthy", "db": db_status, "cache": cache_type, "litellm_version": version,
+                "success_callbacks": success_callback_names, "use_aiohttp_transport": ..., "log_level": ...,
+                "is_detailed_debug": ..., "show_no_redis_warning": ..., "show_env_credential_login_warning": ...}
+    where db_status is _readiness_db_status(), "connected" for a reachable database; and
+    health_liveliness() returns "I'm alive!"."""
 
-    READINESS = {"status": "connected", "db": "connected", "cache": "redis", "litellm_version": "1.80.11",
-                 "success_callbacks": [], "use_aiohttp_transport": True, "last_updated": "2026-11-30T18:00:00.000000"}
+    READINESS = {"status": "healthy", "db": "connected", "cache": "redis", "litellm_version": "1.108.7",
+                 "success_callbacks": [], "use_aiohttp_transport": True, "log_level": "WARNING",
+                 "is_detailed_debug": False, "show_no_redis_warning": False,
+                 "show_env_credential_login_warning": False}
 
     def __enter__(self) -> int:
         import threading
@@ -242,7 +246,8 @@ class ConnectedDatabase:
                 pass
 
             def do_GET(self) -> None:
-                body = {"/health/liveliness": "I'm alive!", "/health/readiness": ConnectedDatabase.READINESS}.get(
+                body = {"/health/liveliness": "I'm alive!",
+                        "/health/readiness/details": ConnectedDatabase.READINESS}.get(
                     self.path, {"object": "list", "data": [{"id": "llama3.2:3b", "object": "model"}]})
                 data = json.dumps(body).encode()
                 self.send_response(200)
