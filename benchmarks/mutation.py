@@ -62,6 +62,8 @@ SURVIVOR_REASONS: dict[str, str] = {
     **{f"delivery.bump_scope.x_git__mutmut_{n}": _GIT_FAILURE for n in (4, 5, 9, 10, 18, 19)},
     "environments.images.x_parse_image__mutmut_2": ("the 512-character limit at exactly 512: no valid reference "
                                                     "is that long (255 name + 1 + 128 tag + 1 + 71 digest = 456)"),
+    "environments.images.x_parse_image__mutmut_22": ("whether 'localhost' counts as a registry host: it is lower "
+                                                     "case, and the case rule is all that depends on it"),
     "environments.images.x_litellm_release__mutmut_4": _NO_MATCH,
     "environments.images.x_compromised_litellm__mutmut_4": _NO_MATCH,
 }
@@ -106,7 +108,12 @@ def results(directory: Path) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--report", action="store_true",
+                        help="only write the results of the last run again (after a reason was added)")
     args = parser.parse_args(argv)
+    if args.report:
+        seconds = float(re.search(r"; (\d+) s on this machine", RESULT.read_text())[1])
+        return report(SCRATCH, seconds)
     directory = scratch_copy()
     started = time.monotonic()
     # mutmut starts a pytest session per mutant: they share one synthesis (conftest.synth_dir).
@@ -114,7 +121,10 @@ def main(argv: list[str]) -> int:
                    "LITELLM_INFRA_TEST_SYNTH_DIR": str(SCRATCH / "synthesis")}
     subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.max_children)],
                    cwd=directory, env=environment, check=True)
-    seconds = time.monotonic() - started
+    return report(directory, time.monotonic() - started)
+
+
+def report(directory: Path, seconds: float) -> int:
     found = results(directory)
     counts = Counter(found.values())
     survivors = sorted(name for name, status in found.items() if status != "killed")
