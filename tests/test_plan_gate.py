@@ -253,7 +253,13 @@ ATTACKS = {
         "region": "us-east-1", "allowed_account_ids": ["123456789012"]})), "a second aws provider without alias"),
     # Resources.
     "a resource of another provider": (put("resource", "null_resource", "x", {}), "only hashicorp/aws resources"),
-    "a provisioner": (cluster(provisioner=LOCAL_EXEC), "provisioner blocks run commands"),
+    "a provisioner": (cluster(provisioner=LOCAL_EXEC),
+                      "resource.aws_ecs_cluster.ecs_cluster.provisioner: provisioner blocks run commands"),
+    # Terraform reads provisioners at the top of a body only; the gate refuses the key anywhere.
+    "a provisioner in a nested block": (cluster(setting=[{"name": "x", "value": "y", "provisioner": LOCAL_EXEC}]),
+                                        "ecs_cluster.setting[0].provisioner: provisioner blocks run commands"),
+    "a provisioner in a nested map": (cluster(configuration={"execute_command_configuration": {
+        "provisioner": LOCAL_EXEC}}), "configuration.execute_command_configuration.provisioner: provisioner blocks"),
     "a connection": (cluster(connection=[{"host": "attacker.example"}]), "connection blocks run commands"),
     "a postcondition": (cluster(lifecycle=[{"postcondition": [{"condition": False, "error_message": ENVIRON}]}]),
                         "'postcondition' not allowed here"),
@@ -486,3 +492,12 @@ def test_findings_say_where_in_the_list_form(stacks, tmp_path, capsys):
     listed["resource"].append(7)
     output = refused(stacks, tmp_path, capsys, "a int where a block (object) belongs", dev=listed)
     assert f"stacks/dev/cdk.tf.json: resource[{len(listed['resource']) - 1}]: a int where" in output
+
+
+def test_characters_next_to_the_surrogates_are_plain_text(stacks, tmp_path, capsys):
+    """U+D7FF and U+E000 border the surrogate block: ordinary characters, which pass."""
+    stack = put("output", "note", {"value": "\ud7ff \ue000", "description": "\ue000"})(stacks)
+    status, output, destination = gate(pull_request(stacks, tmp_path, dev=stack), tmp_path, capsys)
+    assert status == 0, output
+    assert json.loads((destination / "stacks" / "dev" / "cdk.tf.json").read_text())["output"]["note"] == {
+        "value": "\ud7ff \ue000", "description": "\ue000"}
