@@ -122,7 +122,9 @@ def main(argv: list[str]) -> int:
                         help="only write the results of the last run again (after a reason was added)")
     args = parser.parse_args(argv)
     if args.report:
-        seconds = float(re.search(r"; (\d+) s on this machine", RESULT.read_text())[1])
+        # The run's length: from the scratch copy's config to mutmut's last result.
+        seconds = max(path.stat().st_mtime for path in (SCRATCH / "mutants").rglob("*.meta")) - \
+            (SCRATCH / "pyproject.toml").stat().st_mtime
         return report(SCRATCH, seconds)
     directory = scratch_copy()
     started = time.monotonic()
@@ -137,7 +139,8 @@ def main(argv: list[str]) -> int:
 def report(directory: Path, seconds: float) -> int:
     found = results(directory)
     counts = Counter(found.values())
-    survivors = sorted(name for name, status in found.items() if status != "killed")
+    survivors = sorted(name for name, status in found.items() if status not in ("killed", "not checked"))
+    checked = sum(1 for status in found.values() if status != "not checked")
     explained = [name for name in survivors if name in SURVIVOR_REASONS]
     diffs = {name: subprocess.run([str(Path(sys.executable).parent / "mutmut"), "show", name], cwd=directory,
                                   capture_output=True, text=True).stdout.strip() for name in survivors}
@@ -149,7 +152,8 @@ def report(directory: Path, seconds: float) -> int:
         f"tests {', '.join(f'`{t}`' for t in TESTS)}; {seconds:.0f} s on this machine.",
         "Reproduce: `.venv/bin/pip install -e '.[mutation]' && .venv/bin/python benchmarks/mutation.py`.",
         "",
-        f"**{killed} of {len(found)} mutants killed** ({100 * killed / max(len(found), 1):.1f} %); "
+        f"**{killed} of {checked} checked mutants killed** ({100 * killed / max(checked, 1):.1f} %; "
+        f"{len(found)} mutants in all); "
         + ", ".join(f"{status}: {count}" for status, count in sorted(counts.items())) + ".",
         "",
         f"Surviving: {len(survivors)}, of which {len(explained)} carry a reason below.",
