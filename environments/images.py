@@ -86,7 +86,10 @@ def repository_allowed(reference: ImageReference, allowed: tuple[str, ...]) -> b
 # The LiteLLM release the shipped workspaces run (image tag v<this>) and the tests check configs
 # with (tests/tools.py installs litellm[proxy] of the same version): one pin for both.
 LITELLM_VERSION = "1.108.7"
-LITELLM_IMAGE = f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
+# LiteLLM's non-root image (docker/Dockerfile.non_root: USER nobody, /app owned by nobody so Prisma
+# and the migrations can write at start); the task definition names the same user.
+LITELLM_REPOSITORY = "ghcr.io/berriai/litellm-non_root"
+LITELLM_IMAGE = f"{LITELLM_REPOSITORY}:v{LITELLM_VERSION}"
 
 # LiteLLM releases that must never run, whatever registry serves them (docs/DESIGN.md, "LiteLLM
 # releases"). 1.82.7 and 1.82.8 were published on 2026-03-24 by attackers holding LiteLLM's

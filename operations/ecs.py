@@ -35,7 +35,7 @@ REGISTER_FIELDS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "
                    "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform",
                    "enableFaultInjection")
 # The litellm container of the one-off task: the image's own entry point (docker/prod_entrypoint.sh in
-# ghcr.io/berriai/litellm, which ends in `exec litellm "$@"`) with the container's usual arguments, in
+# ghcr.io/berriai/litellm-non_root, which ends in `exec litellm "$@"`) with the container's usual arguments, in
 # the background; the checks against 127.0.0.1 once it answers; the checks' status as the exit code.
 SMOKE_SCRIPT = """\
 set -u

@@ -20,7 +20,7 @@ from environments.images import LITELLM_IMAGE
 from tests.conftest import ENVIRONMENTS, ROOT
 
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
-PINNED = "ghcr.io/berriai/litellm:v1.81.3-stable"
+PINNED = "ghcr.io/berriai/litellm-non_root:v1.81.3-stable"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
@@ -104,7 +104,7 @@ def test_good_payload_changes_exactly_the_image_line(tmp_path):
 
 
 def test_staging_takes_a_digest_and_goes_through_a_pull_request(tmp_path):
-    image = f"ghcr.io/berriai/litellm:v1.81.3-stable@{DIGEST}"
+    image = f"ghcr.io/berriai/litellm-non_root:v1.81.3-stable@{DIGEST}"
     result, directory, outputs = run_workflow_step(
         dispatch_event({"workspace": "staging", "image": image, "commit": SHA}), tmp_path)
     assert result.returncode == 0, result.stderr
@@ -147,20 +147,20 @@ HOSTILE = {
     "workspace-oversized": {"workspace": "d" * 100_000, "image": PINNED, "commit": SHA},
     # image
     "image-command-substitution": {"workspace": "dev", "image": "$(touch pwned)", "commit": SHA},
-    "image-backticks": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:`touch pwned`", "commit": SHA},
-    "image-semicolon": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:v1;touch pwned", "commit": SHA},
+    "image-backticks": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:`touch pwned`", "commit": SHA},
+    "image-semicolon": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:v1;touch pwned", "commit": SHA},
     "image-toml-injection": {"workspace": "dev", "image": 'x"\n[task]\ncpu = 256\n#', "commit": SHA},
-    "image-toml-quote": {"workspace": "dev", "image": 'ghcr.io/berriai/litellm:v1" \ncpu = 1', "commit": SHA},
-    "image-yaml-injection": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:v1\n  - run: curl evil",
+    "image-toml-quote": {"workspace": "dev", "image": 'ghcr.io/berriai/litellm-non_root:v1" \ncpu = 1', "commit": SHA},
+    "image-yaml-injection": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:v1\n  - run: curl evil",
                              "commit": SHA},
     "image-option": {"workspace": "dev", "image": "--help", "commit": SHA},
     "image-workflow-command": {"workspace": "dev", "image": "::add-mask::x", "commit": SHA},
     "image-other-registry": {"workspace": "dev", "image": "docker.io/evil/litellm:v1", "commit": SHA},
     "image-lookalike": {"workspace": "dev", "image": "ghcr.io/berriai/lіtellm:v1", "commit": SHA},
-    "image-latest-in-prod": {"workspace": "prod", "image": "ghcr.io/berriai/litellm:latest", "commit": SHA},
+    "image-latest-in-prod": {"workspace": "prod", "image": "ghcr.io/berriai/litellm-non_root:latest", "commit": SHA},
     "image-untagged-in-staging": {"workspace": "staging", "image": "ghcr.io/berriai/litellm", "commit": SHA},
-    "image-compromised-release": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:v1.107.0", "commit": SHA},
-    "image-oversized": {"workspace": "dev", "image": "ghcr.io/berriai/litellm:" + "a" * 100_000, "commit": SHA},
+    "image-compromised-release": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:v1.107.0", "commit": SHA},
+    "image-oversized": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:" + "a" * 100_000, "commit": SHA},
     "image-empty": {"workspace": "dev", "image": "", "commit": SHA},
     "image-carriage-return": {"workspace": "dev", "image": PINNED + "\r", "commit": SHA},
     # commit

@@ -22,7 +22,7 @@ def image_line(workspace: str) -> str:
 
 
 OLD = image_line("dev")
-NEW = 'image = "ghcr.io/berriai/litellm:v9.9.9"'
+NEW = 'image = "ghcr.io/berriai/litellm-non_root:v9.9.9"'
 
 
 def git(repository: Path, *args: str) -> str:
@@ -77,7 +77,7 @@ def test_a_development_image_bump_passes(repository, capsys):
     assert status == 0, output
     before = OLD.split('"')[1]
     assert output == (f"bump-scope: environments/dev.toml: task.litellm.image {before} -> "
-                      "ghcr.io/berriai/litellm:v9.9.9, nothing else\n")
+                      "ghcr.io/berriai/litellm-non_root:v9.9.9, nothing else\n")
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -65,7 +65,7 @@ def both(*edits: Edit) -> Edit:
 
 
 DIGEST = "sha256:" + "a" * 64
-LITELLM_REPO = "ghcr.io/berriai/litellm"
+LITELLM_REPO = "ghcr.io/berriai/litellm-non_root"
 DESIGN_DOC_VPC = both(  # the layout one design document shipped: a /20 with subnets beyond it
     setting("network.vpc_cidr", "10.1.0.0/20"),
     setting("network.public_subnets", ["10.1.1.0/24", "10.1.2.0/24"]),
@@ -253,13 +253,14 @@ BAD_CASES = [
      "providers.openai.models[1]", ['"gpt-4-turbo"', "shut down by the provider on 2026-10-23",
                                     "developers.openai.com/api/docs/deprecations"]),
     # Compromised LiteLLM releases (docs/DESIGN.md, "LiteLLM releases"), whatever the tier and tag form.
-    ("litellm-compromised-release", "dev", setting("task.litellm.image", "ghcr.io/berriai/litellm:v1.107.0"),
-     "task.litellm.image", ['"ghcr.io/berriai/litellm:v1.107.0"', "LiteLLM 1.107.0", "must never run",
-                            '"ghcr.io/berriai/litellm:v1.108.7"', "bump-image"]),
+    ("litellm-compromised-release", "dev", setting("task.litellm.image", "ghcr.io/berriai/litellm-non_root:v1.107.0"),
+     "task.litellm.image", ['"ghcr.io/berriai/litellm-non_root:v1.107.0"', "LiteLLM 1.107.0", "must never run",
+                            '"ghcr.io/berriai/litellm-non_root:v1.108.7"', "bump-image"]),
     ("litellm-compromised-release-candidate", "prod",
-     setting("task.litellm.image", "ghcr.io/berriai/litellm:main-v1.107.0-rc.2"),
+     setting("task.litellm.image", "ghcr.io/berriai/litellm-non_root:main-v1.107.0-rc.2"),
      "task.litellm.image", ["compromised release line of 2026-10-21"]),
-    ("litellm-stolen-credentials-release", "staging", setting("task.litellm.image", "ghcr.io/berriai/litellm:1.82.8"),
+    ("litellm-stolen-credentials-release", "staging",
+     setting("task.litellm.image", "ghcr.io/berriai/litellm-non_root:1.82.8"),
      "task.litellm.image", ["LiteLLM 1.82.8 was published by attackers"]),
     ("anthropic-model-shut-down", "staging", setting("providers.anthropic.models", ["claude-3-5-sonnet-20241022"]),
      "providers.anthropic.models[0]", ["2025-10-28"]),
@@ -409,9 +410,9 @@ def test_toml_syntax_error_names_file_and_line(tmp_path):
 
 
 @pytest.mark.parametrize("original, replacement, fragment", [
-    ('"ghcr.io/berriai/litellm",', '"ghcr.io/berriai/litellm:main-stable",',
-     "names an image, not a repository; write ghcr.io/berriai/litellm"),
-    ('"ghcr.io/berriai/litellm",', '"ghcr.io/Berri AI",', "allowed_image_repositories[0]"),
+    ('"ghcr.io/berriai/litellm-non_root",', '"ghcr.io/berriai/litellm-non_root:main-stable",',
+     "names an image, not a repository; write ghcr.io/berriai/litellm-non_root"),
+    ('"ghcr.io/berriai/litellm-non_root",', '"ghcr.io/Berri AI",', "allowed_image_repositories[0]"),
     ('Owner = "platform-team"', '"cost;center" = "platform-team"', "is not a usable tag key"),
     ('Owner = "platform-team"', 'Owner = "team <platform>"', "is not a usable tag value"),
 ])

@@ -247,7 +247,11 @@ def container_definitions(
         "stopTimeout": 30,
         "logConfiguration": _logging(log_groups[LITELLM], region, LITELLM),
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-        # LiteLLM generates its Prisma client and runs migrations at start, writing into the image.
+        # The non-root image's user, named here too so a bump to an image that defaults to root
+        # still runs as nobody (and fails at start, visibly, rather than running as root).
+        "user": NOBODY,
+        # LiteLLM writes its Prisma client and migrations at start inside the image's own folders
+        # (.ci/policy-allowlist.toml says why no volume can take their place).
         "readonlyRootFilesystem": False,
         "mountPoints": [],
     }
