@@ -20,6 +20,7 @@ from environments.images import LITELLM_IMAGE
 from tests.conftest import ENVIRONMENTS, ROOT
 
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
+REPOSITORY = "ghcr.io/berriai/litellm-non_root"
 PINNED = "ghcr.io/berriai/litellm-non_root:v1.81.3-stable"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -158,9 +159,9 @@ HOSTILE = {
     "image-other-registry": {"workspace": "dev", "image": "docker.io/evil/litellm:v1", "commit": SHA},
     "image-lookalike": {"workspace": "dev", "image": "ghcr.io/berriai/lіtellm:v1", "commit": SHA},
     "image-latest-in-prod": {"workspace": "prod", "image": "ghcr.io/berriai/litellm-non_root:latest", "commit": SHA},
-    "image-untagged-in-staging": {"workspace": "staging", "image": "ghcr.io/berriai/litellm", "commit": SHA},
-    "image-compromised-release": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:v1.107.0", "commit": SHA},
-    "image-oversized": {"workspace": "dev", "image": "ghcr.io/berriai/litellm-non_root:" + "a" * 100_000, "commit": SHA},
+    "image-untagged-in-staging": {"workspace": "staging", "image": REPOSITORY, "commit": SHA},
+    "image-compromised-release": {"workspace": "dev", "image": f"{REPOSITORY}:v1.107.0", "commit": SHA},
+    "image-oversized": {"workspace": "dev", "image": f"{REPOSITORY}:" + "a" * 100_000, "commit": SHA},
     "image-empty": {"workspace": "dev", "image": "", "commit": SHA},
     "image-carriage-return": {"workspace": "dev", "image": PINNED + "\r", "commit": SHA},
     # commit
