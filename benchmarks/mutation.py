@@ -1,13 +1,15 @@
-"""Mutation score of the code a pull request's attacker meets: mutmut 3 over the plan gate, its
-template scanner, the bump-scope check and the image rules, against their own tests.
+"""Mutation score of the code that decides what a pull request or a CI role may do: mutmut 3 over
+(target `gate`) the plan gate, its template scanner, the bump-scope check and the image rules, and
+(target `policies`) the CI roles' IAM documents, the permissions boundary and the model's rules,
+each against its own tests.
 
     .venv/bin/pip install -e '.[mutation]'
-    .venv/bin/python benchmarks/mutation.py [--max-children 2]
+    .venv/bin/python benchmarks/mutation.py [--target gate|policies] [--max-children 2]
 
 mutmut mutates functions one change at a time and runs the tests that reach each (in-process, forked:
-the tests call the gate's main() in-process). It works in a scratch copy under .cache/mutation, never
-in the work tree, and the result goes to benchmarks/results/mutation.md with every surviving mutant:
-each one gets a test, or a written reason in SURVIVOR_REASONS below that it cannot matter.
+the tests call the gate's main() in-process). It works in a scratch copy under .cache/mutation-<target>,
+never in the work tree, and the result goes to benchmarks/results/mutation-<target>.md with every
+surviving mutant: each one gets a test, or a written reason in SURVIVOR_REASONS below that it cannot matter.
 """
 
 from __future__ import annotations
@@ -21,14 +23,45 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRATCH = ROOT / ".cache" / "mutation"
-RESULT = ROOT / "benchmarks" / "results" / "mutation.md"
-MUTATED = ["review/plan_gate.py", "review/hcl_templates.py", "delivery/bump_scope.py", "environments/images.py"]
-TESTS = ["tests/test_plan_gate.py", "tests/test_bump_scope.py", "tests/test_images.py"]
+
+
+@dataclass(frozen=True)
+class Target:
+    title: str
+    mutated: list[str]
+    tests: list[str]
+    # Tests left out of the mutation runs, each with the reason.
+    deselected: dict[str, str]
+
+    def scratch(self, name: str) -> Path:
+        return ROOT / ".cache" / f"mutation-{name}"
+
+    def result(self, name: str) -> Path:
+        return ROOT / "benchmarks" / "results" / f"mutation-{name}.md"
+
+
+TARGETS = {
+    "gate": Target(
+        title="the plan gate, the bump-scope check and the image rules",
+        mutated=["review/plan_gate.py", "review/hcl_templates.py", "delivery/bump_scope.py", "environments/images.py"],
+        tests=["tests/test_plan_gate.py", "tests/test_bump_scope.py", "tests/test_images.py"],
+        # The entry point runs the gate with -I -S (standard library only), where mutmut's trampoline
+        # cannot be imported: it tests the packaging, not the logic.
+        deselected={"tests/test_plan_gate.py::test_the_entry_point_runs_with_the_standard_library_only":
+                    "runs the gate with -I -S, where mutmut's trampoline cannot be imported"},
+    ),
+    "policies": Target(
+        title="the CI roles' IAM documents, the permissions boundary and the model's rules",
+        mutated=["modules/ci_access/policies.py", "modules/ci_access/boundary.py", "environments/rules.py"],
+        tests=["tests/test_ci_access.py", "tests/test_environment_rules.py", "tests/test_field_formats.py"],
+        deselected={},
+    ),
+}
 # Lines not mutated, each kind with the reason it cannot change what the gate, the check or the rule lets
 # through: the refusal stands whatever its message says (tests check the part of each message that
 # names the finding), output and argparse wiring are exercised by the tests that call the commands
@@ -74,37 +107,49 @@ SURVIVOR_REASONS: dict[str, str] = {
     **{f"review.plan_gate.x_check_terraform__mutmut_{n}": _MISSING for n in (14, 16, 45, 47)},
     **{f"review.plan_gate.x_keys__mutmut_{n}": _LATER_TEST for n in (1, 2, 6, 7)},
     **{f"review.plan_gate.x_check_expressions__mutmut_{n}": _LATER_TEST for n in (10, 17)},
+    **{f"review.plan_gate.x_body_of__mutmut_{n}": _WHERE for n in (14, 21)},
+    **{f"review.plan_gate.x_check_providers__mutmut_{n}": _WHERE for n in (4, 15, 16, 22, 31, 71)},
+    **{f"review.plan_gate.x_check_providers__mutmut_{n}": _MISSING for n in (9, 11)},
+    **{f"review.plan_gate.x_check_stack__mutmut_{n}": _WHERE for n in (3, 7, 8, 82, 87)},
+    **{f"review.plan_gate.x_check_terraform__mutmut_{n}": _WHERE for n in (52, 53, 54, 57, 63, 64, 95, 98, 99)},
+    **{f"review.plan_gate.x_default_tags__mutmut_{n}": _WHERE for n in (3, 8, 13, 14, 17, 32)},
+    **{f"review.plan_gate.x_unique_outputs__mutmut_{n}": _WHERE for n in (3, 8, 19, 20, 21, 22)},
+    "review.plan_gate.x_read_stack__mutmut_18": (
+        "O_NOFOLLOW dropped: read_stack refuses a symlink at every path part with lstat before it opens "
+        "(test_symlinks_are_refused_not_followed); O_NOFOLLOW closes the window between that lstat and the "
+        "open, a race a test cannot produce deterministically"),
+    **{f"review.plan_gate.x_read_stack__mutmut_{n}": (
+        "how much is read before the size check: reading more (or everything) still refuses a stack over "
+        "MAX_STACK_BYTES with the same finding; only the memory used differs") for n in (25, 27)},
     "environments.images.x_litellm_release__mutmut_4": _NO_MATCH,
     "environments.images.x_compromised_litellm__mutmut_4": _NO_MATCH,
 }
 
 
-def scratch_copy() -> Path:
+def scratch_copy(target: Target, scratch: Path) -> Path:
     """The work tree's files (tracked and new, not ignored) in a fresh directory, with mutmut's config."""
-    shutil.rmtree(SCRATCH, ignore_errors=True)
-    SCRATCH.mkdir(parents=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.split("\0")
     for name in filter(None, files):
         if (ROOT / name).is_file():
-            (SCRATCH / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, SCRATCH / name)
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, scratch / name)
     copied = sorted({name.split("/")[0] for name in filter(None, files)} - {"tests"})
+    deselect = [argument for test in target.deselected for argument in ("--deselect", test)]
     config = {
-        "source_paths": MUTATED,
+        "source_paths": target.mutated,
         "also_copy": copied,
-        # The entry point runs the gate with -I -S (standard library only), where mutmut's trampoline
-        # cannot be imported: it tests the packaging, not the logic.
         "do_not_mutate_patterns": list(NOT_MUTATED),
         # A mutant is killed by its first failing test: stop there.
-        "pytest_add_cli_args": ["-n", "0", "-p", "no:cacheprovider", "-q", "-x", "--deselect",
-                                "tests/test_plan_gate.py::test_the_entry_point_runs_with_the_standard_library_only"],
-        "pytest_add_cli_args_test_selection": TESTS,
+        "pytest_add_cli_args": ["-n", "0", "-p", "no:cacheprovider", "-q", "-x", *deselect],
+        "pytest_add_cli_args_test_selection": target.tests,
     }
     lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
-    with (SCRATCH / "pyproject.toml").open("a") as pyproject:
+    with (scratch / "pyproject.toml").open("a") as pyproject:
         pyproject.write("\n".join(lines) + "\n")
-    return SCRATCH
+    return scratch
 
 
 def results(directory: Path) -> dict[str, str]:
@@ -117,26 +162,31 @@ def results(directory: Path) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=sorted(TARGETS), default="gate")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--report", action="store_true",
                         help="only write the results of the last run again (after a reason was added)")
     args = parser.parse_args(argv)
+    target = TARGETS[args.target]
+    scratch = target.scratch(args.target)
     if args.report:
         # The run's length: from the scratch copy's config to mutmut's last result.
-        seconds = max(path.stat().st_mtime for path in (SCRATCH / "mutants").rglob("*.meta")) - \
-            (SCRATCH / "pyproject.toml").stat().st_mtime
-        return report(SCRATCH, seconds)
-    directory = scratch_copy()
+        seconds = max(path.stat().st_mtime for path in (scratch / "mutants").rglob("*.meta")) - \
+            (scratch / "pyproject.toml").stat().st_mtime
+        return report(target, args.target, scratch, seconds)
+    directory = scratch_copy(target, scratch)
     started = time.monotonic()
-    # mutmut starts a pytest session per mutant: they share one synthesis (conftest.synth_dir).
+    # mutmut starts a pytest session per mutant: they share one synthesis (conftest.synth_dir), made once
+    # with no mutant active, so a test that reads the synthesized stacks never sees a mutant (a survivor
+    # there is the tests' gap, never a false kill).
     environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-                   "LITELLM_INFRA_TEST_SYNTH_DIR": str(SCRATCH / "synthesis")}
+                   "LITELLM_INFRA_TEST_SYNTH_DIR": str(scratch / "synthesis")}
     subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.max_children)],
                    cwd=directory, env=environment, check=True)
-    return report(directory, time.monotonic() - started)
+    return report(target, args.target, directory, time.monotonic() - started)
 
 
-def report(directory: Path, seconds: float) -> int:
+def report(target: Target, name: str, directory: Path, seconds: float) -> int:
     found = results(directory)
     counts = Counter(found.values())
     survivors = sorted(name for name, status in found.items() if status not in ("killed", "not checked"))
@@ -146,11 +196,12 @@ def report(directory: Path, seconds: float) -> int:
                                   capture_output=True, text=True).stdout.strip() for name in survivors}
     killed = counts.get("killed", 0)
     lines = [
-        "# Mutation score of the plan gate, the bump-scope check and the image rules",
+        f"# Mutation score of {target.title}",
         "",
-        f"Measured {date.today().isoformat()} with mutmut 3.8.1 over {', '.join(f'`{p}`' for p in MUTATED)}, "
-        f"tests {', '.join(f'`{t}`' for t in TESTS)}; {seconds:.0f} s on this machine.",
-        "Reproduce: `.venv/bin/pip install -e '.[mutation]' && .venv/bin/python benchmarks/mutation.py`.",
+        f"Measured {date.today().isoformat()} with mutmut 3.8.1 over {', '.join(f'`{p}`' for p in target.mutated)}, "
+        f"tests {', '.join(f'`{t}`' for t in target.tests)}; {seconds:.0f} s on this machine.",
+        "Reproduce: `.venv/bin/pip install -e '.[mutation]' && "
+        f".venv/bin/python benchmarks/mutation.py --target {name}`.",
         "",
         f"**{killed} of {checked} checked mutants killed** ({100 * killed / max(checked, 1):.1f} %; "
         f"{len(found)} mutants in all); "
@@ -160,14 +211,15 @@ def report(directory: Path, seconds: float) -> int:
         "",
         "Not mutated, on purpose (benchmarks/mutation.py, NOT_MUTATED): "
         + "; ".join(f"`{pattern}` ({reason})" for pattern, reason in NOT_MUTATED.items())
-        + ". mutmut 3 mutates code inside functions only: the allowlists themselves are module-level "
-        "constants, and each entry that matters has an attack in tests/test_plan_gate.py.",
+        + ". mutmut 3 mutates code inside functions only: the allowlists and action lists themselves are "
+        "module-level constants, each entry that matters tested by name (an attack in tests/test_plan_gate.py, "
+        "an IAM-simulator case in tests/test_ci_access.py).",
         "",
-    ]
+    ] + [f"Left out: `{test}` ({reason})." for test, reason in target.deselected.items()] + [""]
     for name in survivors:
         lines += [f"## `{name}` ({found[name]})", "", SURVIVOR_REASONS.get(name, "**no reason yet**"), "",
                   "```diff", diffs[name], "```", ""]
-    RESULT.write_text("\n".join(lines))
+    target.result(name).write_text("\n".join(lines))
     print("\n".join(lines[:8]))
     return 0 if len(explained) == len(survivors) else 1
 

@@ -227,6 +227,11 @@ ATTACKS = {
     "a look-alike aws provider": (put("terraform", "required_providers", "aws", {"source": "evil/aws",
                                                                                  "version": "5.100.0"}),
                                   "is not hashicorp/aws with a version"),
+    "a required_version that calls": (put("terraform", "required_version", ENVIRON),
+                                      "terraform.required_version: calls 'filebase64'"),
+    "more than source and version": (put("terraform", "required_providers", "aws", {
+        "source": "hashicorp/aws", "version": "5.100.0", "configuration_aliases": ["aws.x"]}),
+        "is not hashicorp/aws with a version"),
     # The backend.
     "another state bucket": (backend(bucket="someone-elses"), "terraform.backend: not main's backend"),
     "another stack's state": (backend(key="litellm/prod/terraform.tfstate"), "terraform.backend: not main's backend"),
@@ -248,6 +253,14 @@ ATTACKS = {
     "another account": (provider(allowed_account_ids=["999999999999"]), "must be exactly the project's account"),
     "a region read from the runner": (provider(region='${file("/etc/hostname")}'), "is not a plain value"),
     "tags that read the runner": (provider(default_tags=[{"tags": {"x": ENVIRON}}]), "calls 'filebase64'"),
+    "a tag value that is not a string": (provider(default_tags=[{"tags": {"x": {"y": "z"}}}]),
+                                         "tag keys and values must be strings"),
+    "an alias that is not a name": (changed(lambda s: s["provider"]["aws"].append({
+        "alias": '${file("/etc/hostname")}', "region": "us-east-1", "allowed_account_ids": ["123456789012"]})),
+        "provider.aws[1].alias"),
+    "two providers with one alias": (changed(lambda s: s["provider"]["aws"].extend([{
+        "alias": "edge", "region": region, "allowed_account_ids": ["123456789012"]}
+        for region in ("us-east-1", "eu-west-2")])), "a second aws provider with alias edge"),
     "another provider": (put("provider", "external", [{}]), "provider 'external': only aws"),
     "a second default aws provider": (changed(lambda s: s["provider"]["aws"].append({
         "region": "us-east-1", "allowed_account_ids": ["123456789012"]})), "a second aws provider without alias"),
@@ -300,6 +313,34 @@ def test_gate_refuses(label, stacks, tmp_path, capsys):
     refused(stacks, tmp_path, capsys, message, dev=attack(stacks))
 
 
+def test_a_stack_without_outputs_passes(stacks, tmp_path, capsys):
+    stack = copy.deepcopy(stacks["dev"])
+    del stack["output"]
+    status, output, destination = gate(pull_request(stacks, tmp_path, dev=stack), tmp_path, capsys)
+    assert status == 0, output
+    assert json.loads((destination / "stacks" / "dev" / "cdk.tf.json").read_text()) == without_comments(stack)
+
+
+def test_an_aliased_provider_passes_and_is_written_with_its_alias(stacks, tmp_path, capsys):
+    """CloudFront's certificate and WAF live in us-east-1 (example 002): a second, aliased provider
+    that resources name is a legitimate stack, written back with exactly its checked arguments."""
+    edge = {"alias": "us_east_1", "region": "us-east-1", "allowed_account_ids": ["123456789012"],
+            "default_tags": [{"tags": {"Workspace": "dev"}}]}
+    stack = copy.deepcopy(stacks["dev"])
+    stack["provider"]["aws"].append(edge)
+    stack["resource"]["aws_ecs_cluster"]["ecs_cluster"]["provider"] = "aws.us_east_1"
+    (other_type, others), *_ = [(kind, blocks) for kind, blocks in stack["resource"].items()
+                                 if kind != "aws_ecs_cluster"]
+    first = next(iter(others))
+    others[first]["provider"] = "aws"  # the default provider, named
+    status, output, destination = gate(pull_request(stacks, tmp_path, dev=stack), tmp_path, capsys)
+    assert status == 0, output
+    written = json.loads((destination / "stacks" / "dev" / "cdk.tf.json").read_text())
+    assert written["provider"] == {"aws": [without_comments(stacks["dev"])["provider"]["aws"][0], edge]}
+    assert written["resource"]["aws_ecs_cluster"]["ecs_cluster"]["provider"] == "aws.us_east_1"
+    assert written["resource"][other_type][first]["provider"] == "aws"
+
+
 # --- Expressions: every string is a template ------------------------------------------------------
 
 EXPRESSIONS = {
@@ -314,6 +355,9 @@ EXPRESSIONS = {
     "abspath": ('${abspath(".")}', "'abspath'"),
     "a comment hiding a call": ('${file/**/("/etc/passwd")}', "a comment inside an interpolation"),
     "a line comment": ('${1 # x\n}', "a comment inside an interpolation"),
+    # Terraform reads the // comment to the line's end: a scanner that did not would take the quote in it
+    # for a string's start and the call on the next line for that string's text.
+    "a // comment hiding a call": ('${1 // "\nfile("/proc/self/environ") // "\n}', "a comment inside an interpolation"),
     "a heredoc": ('${<<EOT\nx\nEOT\n}', "a heredoc inside an interpolation"),
     "a directive": ('%{ if true }x%{ endif }', "a template directive"),
     "a character outside ASCII": ('${ﬁle("/etc/passwd")}', "a character outside ASCII"),
