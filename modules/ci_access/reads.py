@@ -40,11 +40,14 @@ REFRESH_READS_MEASURED = (
     "s3:GetObjectTagging", "s3:GetReplicationConfiguration", "sns:GetTopicAttributes",
     "states:DescribeStateMachine", "states:ListTagsForResource", "states:ValidateStateMachineDefinition",
 )
-# Resource types no stack applied on moto here (CDN, DNS, WAF, Redis, ECR, the rotation schedule, which
-# dev-ci does not have): their read calls, from the provider's read functions, where ViewOnlyAccess lacks them.
+# Types no stack applied on moto here (CDN and its managed-policy data sources, DNS, WAF, Redis, ECR, the
+# rotation schedule, the listener rules of the admin routes, which dev-ci does not have): their read calls,
+# from the provider's read functions (modules/ci_access/provider_reads.py, which tests/test_refresh_reads.py
+# holds against every synthesized type), where ViewOnlyAccess lacks them.
 REFRESH_READS_NOT_MEASURED = (
     "acm:DescribeCertificate", "acm:ListTagsForCertificate", "cloudfront:GetDistribution", "cloudfront:GetVpcOrigin",
+    "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy", "cloudfront:GetResponseHeadersPolicy",
     "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "elasticache:ListTagsForResource",
-    "secretsmanager:DescribeSecret", "wafv2:GetIPSet",
+    "elasticloadbalancing:DescribeRules", "secretsmanager:DescribeSecret", "wafv2:GetIPSet",
     "wafv2:GetLoggingConfiguration", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
 )
