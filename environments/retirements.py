@@ -9,8 +9,10 @@ when a provider announces a shutdown, with the page and the date you read it.
 
 Read on 2026-11-30 through the search tool's stored copies of those pages (and, where a row
 was only in a summary quoting a page, that summary's rows): re-read the pages themselves when
-you can. Only the providers' own API tables are covered (openai, anthropic): Azure deployments and
-Bedrock model ids follow Azure's and AWS's schedules, which are not read here.
+you can. The providers' own API tables (openai, anthropic) come from their pages; Bedrock's dates
+from the `deprecation_date` of LiteLLM's model map in the pinned release (AWS's model lifecycle page
+lists only the Legacy models and guarantees six months in that state before an end of life; its
+table was not in the stored copy). Azure deployments are the operator's names: not covered.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import NamedTuple
 
 OPENAI = "https://developers.openai.com/api/docs/deprecations"
 ANTHROPIC = "https://docs.anthropic.com/en/docs/about-claude/model-deprecations"
+# LiteLLM 1.108.7 (the pinned release, PyPI), litellm/model_prices_and_context_window_backup.json:
+# each Bedrock id's `deprecation_date`.
+LITELLM_MODEL_MAP = "litellm 1.108.7: litellm/model_prices_and_context_window_backup.json (deprecation_date)"
 # The model overview pages Anthropic links from its deprecations page (one per model).
 ANTHROPIC_SONNET_4_5 = "https://platform.claude.com/docs/en/models/sonnet-4-5/overview"
 
@@ -82,6 +87,17 @@ _GROUPS: tuple[tuple[str, date, str, date, tuple[str, ...]], ...] = (
     )),
     # Claude Opus 4.5, deprecated 2026-11-23 with a tentative retirement date; replacement claude-opus-5-5.
     ("anthropic", date(2027, 1, 22), ANTHROPIC, date(2026, 11, 30), ("claude-opus-4-5", "claude-opus-4-5-20251101")),
+    # Bedrock: Anthropic's ids and cross-region inference profiles with a date in LiteLLM's map (every
+    # one of them; tests/test_model_retirements.py compares these rows with the map of the pinned release).
+    ("bedrock", date(2026, 10, 14), LITELLM_MODEL_MAP, date(2026, 11, 30), tuple(
+        f"{prefix}anthropic.claude-sonnet-4-20250514-v1:0" for prefix in ("", "apac.", "eu.", "global.", "us."))),
+    ("bedrock", date(2026, 10, 15), LITELLM_MODEL_MAP, date(2026, 11, 30), (
+        "eu.anthropic.claude-haiku-4-5-20251001-v1:0",)),
+    ("bedrock", date(2027, 1, 8), LITELLM_MODEL_MAP, date(2026, 11, 30), tuple(
+        f"{prefix}anthropic.claude-opus-4-1-20250805-v1:0" for prefix in ("", "eu.", "us."))),
+    ("bedrock", date(2027, 4, 8), LITELLM_MODEL_MAP, date(2026, 11, 30), tuple(
+        f"{prefix}anthropic.claude-sonnet-4-5-20250929-v1:0"
+        for prefix in ("", "au.", "eu.", "global.", "jp.", "us."))),
 )
 
 # (provider table, model id) -> its shutdown
@@ -100,7 +116,7 @@ NOTICE_DAYS = 90
 # day the tests run (tests/test_model_retirements.py): CI goes red half a year ahead, not on the day.
 SHIPPED_MARGIN_DAYS = 180
 # The provider tables whose model ids have dated shutdowns here.
-PROVIDERS = ("openai", "anthropic")
+PROVIDERS = ("openai", "anthropic", "bedrock")
 
 
 def listed_models(providers: object) -> Iterator[tuple[str, int, str]]:

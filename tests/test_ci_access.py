@@ -462,8 +462,8 @@ def test_task_role_invokes_exactly_the_listed_bedrock_models(stacks):
     nothing else."""
     policy = next(json.loads(body["policy"]) for body in stacks["prod"]["resource"]["aws_iam_role_policy"].values()
                   if body["name"] == "bedrock")
-    profile = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
-    behind = "foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+    profile = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-5-5"
+    behind = "foundation-model/anthropic.claude-sonnet-5-5"
     cases = [
         ("the profile", profile, {}, True),
         ("the model behind it, in another EU region, through the profile", f"arn:aws:bedrock:eu-central-1::{behind}",

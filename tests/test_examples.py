@@ -108,7 +108,7 @@ def test_001_is_a_bedrock_gateway_without_a_sidecar(examples):
     bedrock = next(json.loads(body["policy"]) for body in prod["resource"]["aws_iam_role_policy"].values()
                    if body["name"] == "bedrock")
     assert bedrock["Statement"][0]["Resource"] == \
-        "arn:aws:bedrock:eu-west-2:123456789012:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        "arn:aws:bedrock:eu-west-2:123456789012:inference-profile/eu.anthropic.claude-sonnet-5-5"
     assert "aws_wafv2_web_acl" in prod["resource"] and "aws_acm_certificate" in prod["resource"]
     assert not [name for name in examples["001-bedrock-gateway"]["prod-secrets"]["resource"]["aws_ssm_parameter"]
                 if "api_key" in name], "Bedrock needs no API key"

@@ -8,6 +8,9 @@ there is time to choose, test and roll out the replacement.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import tomllib
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from environments import retirements
+from tests import tools
 from tests.conftest import ENVIRONMENTS, ROOT
 
 SHIPPED_FILES = sorted([*ENVIRONMENTS.glob("*.toml"), *(ROOT / "examples").glob("*/*.toml")])
@@ -57,7 +61,7 @@ def test_the_margin_counts_from_the_day_it_runs(days_before, flagged):
     model = "gpt-5.1"
     shutdown = retirements.shutdown_of("openai", model)
     assert shutdown is not None
-    providers = SimpleNamespace(openai=SimpleNamespace(models=["gpt-6-luna", model]), anthropic=None)
+    providers = SimpleNamespace(openai=SimpleNamespace(models=["gpt-6-luna", model]), anthropic=None, bedrock=None)
     found = retirements.retiring_within(providers, shutdown.date - timedelta(days=days_before),
                                         retirements.SHIPPED_MARGIN_DAYS)
     assert [(provider, index, name) for provider, index, name, _ in found] == (
@@ -67,5 +71,42 @@ def test_the_margin_counts_from_the_day_it_runs(days_before, flagged):
 def test_every_shutdown_names_its_source_and_when_it_was_read():
     for (provider, model), shutdown in retirements.SHUTDOWNS.items():
         assert provider in retirements.PROVIDERS
-        assert shutdown.source.startswith("https://"), model
+        if provider == "bedrock":
+            assert shutdown.source == retirements.LITELLM_MODEL_MAP, model
+        else:
+            assert shutdown.source.startswith("https://"), model
         assert date(2025, 1, 1) <= shutdown.read <= date.today(), model
+
+
+@pytest.fixture(scope="module")
+def litellm_model_map() -> dict[str, dict]:
+    """The model map of the pinned LiteLLM release, as its package ships it."""
+    probe = ("import json, os, litellm; print(json.dumps(json.load(open(os.path.join(os.path.dirname("
+             "litellm.__file__), 'model_prices_and_context_window_backup.json')))))")
+    result = subprocess.run([str(tools.tool_python("litellm")), "-c", probe], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.tools
+def test_the_bedrock_rows_are_the_anthropic_ids_the_pinned_litellm_dates(litellm_model_map):
+    dated = {name: date.fromisoformat(entry["deprecation_date"]) for name, entry in litellm_model_map.items()
+             if entry.get("litellm_provider", "").startswith("bedrock") and entry.get("deprecation_date")
+             and "anthropic." in name and "/" not in name}
+    table = {model: shutdown.date for (provider, model), shutdown in retirements.SHUTDOWNS.items()
+             if provider == "bedrock"}
+    assert table == dated
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("path", workspace_files(), ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_no_shipped_bedrock_model_ends_within_half_a_year_by_the_map(path, litellm_model_map):
+    """Every Bedrock id, not only Anthropic's: the map's own date, whichever model it is."""
+    today = date.today()
+    bedrock = listed_providers(path).bedrock
+    for model in bedrock.models if bedrock else []:
+        assert model in litellm_model_map, f"{model}: the pinned LiteLLM does not know it (no price either)"
+        ends = litellm_model_map[model].get("deprecation_date")
+        assert ends is None or (date.fromisoformat(ends) - today).days > retirements.SHIPPED_MARGIN_DAYS, (
+            f"{path.relative_to(ROOT)}: {model} ends on Bedrock on {ends}")
