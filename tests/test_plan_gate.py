@@ -372,6 +372,13 @@ def test_every_string_is_read_as_the_template_terraform_reads(label, stacks, tmp
     refused(stacks, tmp_path, capsys, message, dev=put("output", "leak", {"value": text})(stacks))
 
 
+def test_a_comment_key_inside_a_map_is_a_key_like_any_other(stacks, tmp_path, capsys):
+    """Terraform skips "//" only in a block's body; inside an attribute's object it is a key whose value
+    Terraform evaluates."""
+    refused(stacks, tmp_path, capsys, "resource.aws_ecs_cluster.ecs_cluster.tags.//: calls 'filebase64'",
+            dev=cluster(tags={"//": ENVIRON})(stacks))
+
+
 def test_object_keys_are_templates_too(stacks, tmp_path, capsys):
     attack = cluster(tags={ENVIRON: "x"})
     refused(stacks, tmp_path, capsys, "resource.aws_ecs_cluster.ecs_cluster.tags: calls 'filebase64'",
@@ -386,7 +393,10 @@ def test_object_keys_are_templates_too(stacks, tmp_path, capsys):
     ('${ "a ${lower("B")}" }', {"lower"}),
     ('${"\\"}" == x ? min(1) : 2}', {"min"}),
     ("${aws_lb.x.arn}-${max (1, 2)}", {"max"}),
-], ids=["literal", "a call", "escapes", "for expression", "nested", "escaped quote", "two interpolations"])
+    # Terraform 1.11 plans "$$${upper(\"abc\")}" as the text $${upper("abc")}: a $, then the escape.
+    ('$$${file("x")}', set()),
+], ids=["literal", "a call", "escapes", "for expression", "nested", "escaped quote", "two interpolations",
+        "a dollar before an escape"])
 def test_the_template_scanner_finds_every_call(text, calls):
     assert called_functions(text) == calls
 
