@@ -438,6 +438,16 @@ def test_plan_roles_trust_only_their_plan_environment():
             for workflow in ("plan-stacks.yml", "drift.yml")]
 
 
+def test_a_role_trusts_githubs_oidc_provider_for_exactly_its_subjects():
+    subjects = policies.deploy_subjects(GROUPS["dev"])
+    provider = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    issuer = "token.actions.githubusercontent.com"
+    assert policies.trust_policy(provider, subjects) == {"Version": "2012-10-17", "Statement": [{
+        "Sid": "GitHubWorkflowOnMain", "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": provider},
+        "Condition": {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com", f"{issuer}:sub": subjects}}}]}
+
+
 def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):
     """The bootstrap stack writes the documents tested above, unchanged, one role pair per group."""
     bootstrap = stacks["bootstrap"]
@@ -451,6 +461,11 @@ def test_synthesized_bootstrap_holds_exactly_these_documents(stacks):
         assert inline[f"deploy:{deploy_id}"] == policies.deploy_policy(group, others(name))
     roles = bootstrap["resource"]["aws_iam_role"]
     assert all(role["path"] == "/litellm/ci/" for role in roles.values())
+    provider = "${aws_iam_openid_connect_provider.github_github_oidc.arn}"
+    for name, group in GROUPS.items():
+        for kind, subjects in (("plan", policies.plan_subjects(group)), ("deploy", policies.deploy_subjects(group))):
+            role = roles[f"github_{kind}_{name.replace('-', '_')}_role"]
+            assert json.loads(role["assume_role_policy"]) == policies.trust_policy(provider, subjects)
     boundaries = {body["name"]: json.loads(body["policy"]) for body in bootstrap["resource"]["aws_iam_policy"].values()}
     assert boundaries == {GROUPS[name].boundary_name: boundary_policy(GROUPS[name])
                           for name in ENVIRONMENTS.all_names}
