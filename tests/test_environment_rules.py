@@ -103,6 +103,8 @@ BAD_CASES = [
     ("fargate-cpu", "dev", setting("task.cpu", 3000), "task.cpu", ["= 3000", "256, 512, 1024"]),
     ("fargate-memory", "dev", setting("task.memory", 5000), "task.memory",
      ["= 5000", "task.cpu = 2048", "4096 to 16384 in steps of 1024"]),
+    ("fargate-memory-of-the-smallest-task", "dev", both(setting("task.cpu", 256), setting("task.memory", 4096)),
+     "task.memory", ["= 4096", "task.cpu = 256", "use 512, 1024, 2048"]),
     ("containers-exceed-cpu", "dev", setting("task.litellm.cpu", 1536), "task.litellm.cpu",
      ["= 1536", "2560 CPU units", "exceed the task's 2048"]),
     ("containers-exceed-memory", "dev", setting("task.ollama.memory", 5120), "task.litellm.memory",
