@@ -438,6 +438,22 @@ def test_plan_roles_trust_only_their_plan_environment():
             for workflow in ("plan-stacks.yml", "drift.yml")]
 
 
+def test_one_group_for_shared_and_each_workspace_with_its_name_cdn_and_teardown():
+    """Built inside the test (GROUPS is built at import, where a mutation run cannot reach it)."""
+    staging_domain = load_environments(["staging"]).workspaces[0].settings.ingress.domain
+    assert staging_domain is not None
+    assert policies.stack_groups(ENVIRONMENTS) == [
+        StackGroup(project=PROJECT, name="shared"),
+        StackGroup(project=PROJECT, name="dev", teardown=True),
+        StackGroup(project=PROJECT, name="dev-ci"),
+        StackGroup(project=PROJECT, name="prod"),
+        StackGroup(project=PROJECT, name="staging", domain=staging_domain, teardown=True),
+    ]
+    high_availability = load_environments(directory=ROOT / "examples" / "002-high-availability")
+    (example,) = [group for group in policies.stack_groups(high_availability) if group.name == "prod"]
+    assert example.cdn is True and example.teardown is False and example.domain is not None
+
+
 def test_a_role_trusts_githubs_oidc_provider_for_exactly_its_subjects():
     subjects = policies.deploy_subjects(GROUPS["dev"])
     provider = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
