@@ -89,6 +89,17 @@ _WHERE = ("a path or a block's name that only goes into a finding's text: the st
 _MISSING = "a stack without this block: refused either way, by another finding"
 _LATER_TEST = ("killed by a test added after this run began (tests/test_plan_gate.py: provisioners in nested "
                "blocks and maps with their paths; the characters next to the surrogate block)")
+_SID = "a statement's Sid: a label, it grants nothing"
+_NONE_IS_FALSE = "None for False: the flag is only tested for truth, and None is false"
+_UNUSED_GROUP = ("_other_groups_denied does not read its `group` argument (what it denies comes from `others`): "
+                 "passing None changes nothing")
+_LATER_POLICY_TEST = ("killed by a test added after this run began (tests/test_ci_access.py: the trust policy "
+                      "asserted whole; stack groups built inside a test), checked with `mutmut run` on these names")
+_LATER_RULES_TEST = ("killed by a test added after this run began (tests/test_environment_rules.py: boundaries, "
+                     "the field and value each message names), each checked by applying the mutant by hand")
+_MESSAGE = "the text of a rule's message: the tests check the fragments that name the field, the value and the fix"
+_EXACT_FIT = ("the exact boundary of an estimate (a value equal to the limit refused as well): the rule's margin "
+              "is in its headroom, one MiB or one connection either way")
 SURVIVOR_REASONS: dict[str, str] = {
     "review.plan_gate.x_shown__mutmut_5": "a name exactly SHOWN characters long is shown cut with '...': cosmetic",
     "review.plan_gate.x_shown__mutmut_7": "the marker of a cut name in a message: text",
@@ -122,6 +133,40 @@ SURVIVOR_REASONS: dict[str, str] = {
         "how much is read before the size check: reading more (or everything) still refuses a stack over "
         "MAX_STACK_BYTES with the same finding; only the memory used differs") for n in (25, 27)},
     "environments.images.x_litellm_release__mutmut_4": _NO_MATCH,
+    # Target `policies`.
+    "modules.ci_access.policies.x__edge__mutmut_12": ("IAM action names are case-insensitive: CLOUDFRONT:* is "
+                                                      "cloudfront:*"),
+    **{f"modules.ci_access.policies.x__edge__mutmut_{n}": _SID for n in (13, 14, 15)},
+    **{f"modules.ci_access.policies.x_plan_policy__mutmut_{n}": _NONE_IS_FALSE for n in (13, 133)},
+    "modules.ci_access.policies.x_plan_policy__mutmut_121": _UNUSED_GROUP,
+    "modules.ci_access.policies.x_deploy_policy__mutmut_160": _UNUSED_GROUP,
+    **{f"modules.ci_access.policies.x_trust_policy__mutmut_{n}": _LATER_POLICY_TEST for n in range(1, 32)},
+    **{f"modules.ci_access.policies.x_stack_groups__mutmut_{n}": _LATER_POLICY_TEST for n in (3, 8, 10, 13, 15, 17)},
+    **{f"environments.rules.x__ranges__mutmut_{n}": _LATER_RULES_TEST for n in (3, 4, 12, 13, 14)},
+    **{f"environments.rules.{name}": _LATER_RULES_TEST for name in (
+        "x_workspace_name__mutmut_13", "x_availability_zones__mutmut_9", "x_availability_zones__mutmut_10",
+        "x_availability_zones__mutmut_11", "x_availability_zones__mutmut_12", "x_availability_zones__mutmut_20",
+        "x_cidr_layout__mutmut_29", "x_cdn__mutmut_13", "x_admin_access__mutmut_6", "x_database__mutmut_2",
+        "x_shared_state__mutmut_21", "x_shared_state__mutmut_22", "x_timeouts__mutmut_11", "x_images__mutmut_14",
+        "x_models_in_service__mutmut_11")},
+    **{f"environments.rules.{name}": _MESSAGE for name in (
+        "x_cdn__mutmut_7", "x_cdn__mutmut_8", "x_cdn__mutmut_14", "x_cdn__mutmut_15", "x_production__mutmut_25",
+        "x_task_counts__mutmut_6", "x_task_size__mutmut_34", "x_task_size__mutmut_52",
+        "x_ollama_memory__mutmut_61")},
+    "environments.rules.x_ollama_memory__mutmut_13": _NONE_IS_FALSE,
+    **{f"environments.rules.x_ollama_memory__mutmut_{n}": (
+        "zip's strict flag: both lists are built from the same `served` list, one item each, so their "
+        "lengths are always equal") for n in (18, 21, 22)},
+    "environments.rules.x_ollama_memory__mutmut_39": (
+        "1,000,001 bytes for 1,000,000 per MB: one part in a million of the weights' estimate, under the "
+        "rounding to MiB and the 10 % headroom the rule adds"),
+    "environments.rules.x_ollama_memory__mutmut_59": _EXACT_FIT,
+    "environments.rules.x_database_connections__mutmut_17": _EXACT_FIT,
+    "environments.rules.x_database_connections__mutmut_7": (
+        "`and` for `or`: the usable connections are derived from max_connections, so both are None together"),
+    "environments.rules.x_cidr_layout__mutmut_7": (
+        "a /28 VPC (the bound) refused as well: it cannot hold the six subnets of two zones, each /28 or larger, "
+        "which the subnet rules refuse anyway"),
     "environments.images.x_compromised_litellm__mutmut_4": _NO_MATCH,
 }
 
@@ -186,7 +231,7 @@ def main(argv: list[str]) -> int:
     return report(target, args.target, directory, time.monotonic() - started)
 
 
-def report(target: Target, name: str, directory: Path, seconds: float) -> int:
+def report(target: Target, target_name: str, directory: Path, seconds: float) -> int:
     found = results(directory)
     counts = Counter(found.values())
     survivors = sorted(name for name, status in found.items() if status not in ("killed", "not checked"))
@@ -201,7 +246,7 @@ def report(target: Target, name: str, directory: Path, seconds: float) -> int:
         f"Measured {date.today().isoformat()} with mutmut 3.8.1 over {', '.join(f'`{p}`' for p in target.mutated)}, "
         f"tests {', '.join(f'`{t}`' for t in target.tests)}; {seconds:.0f} s on this machine.",
         "Reproduce: `.venv/bin/pip install -e '.[mutation]' && "
-        f".venv/bin/python benchmarks/mutation.py --target {name}`.",
+        f".venv/bin/python benchmarks/mutation.py --target {target_name}`.",
         "",
         f"**{killed} of {checked} checked mutants killed** ({100 * killed / max(checked, 1):.1f} %; "
         f"{len(found)} mutants in all); "
@@ -219,7 +264,7 @@ def report(target: Target, name: str, directory: Path, seconds: float) -> int:
     for name in survivors:
         lines += [f"## `{name}` ({found[name]})", "", SURVIVOR_REASONS.get(name, "**no reason yet**"), "",
                   "```diff", diffs[name], "```", ""]
-    target.result(name).write_text("\n".join(lines))
+    target.result(target_name).write_text("\n".join(lines))
     print("\n".join(lines[:8]))
     return 0 if len(explained) == len(survivors) else 1
 

@@ -19,6 +19,7 @@ from environments import retirements
 from environments.loader import load_environments
 from environments.model import Providers
 from environments.problems import InvalidEnvironment
+from environments.workspace import MAX_PREFIX_LENGTH
 from tests.conftest import ENVIRONMENTS, SHIPPED_WORKSPACES
 
 Edit = Callable[[dict], None]
@@ -85,7 +86,12 @@ BAD_CASES = [
     ("subnet-outside-vpc-design-doc", "dev", DESIGN_DOC_VPC, "network.database_subnets[0]",
      ['"10.1.21.0/24"', "outside the VPC 10.1.0.0/20", "10.1.15.255", "widen network.vpc_cidr"]),
     ("subnets-overlap", "dev", setting("network.private_subnets", ["10.0.1.128/25", "10.0.20.0/24"]),
-     "network.private_subnets[0]", ["overlaps network.public_subnets[0]", "must not share addresses"]),
+     "network.private_subnets[0]", ['= "10.0.1.128/25"', "overlaps network.public_subnets[0]",
+                                    "must not share addresses"]),
+    ("zone-twice", "dev", setting("network.availability_zones", ["eu-west-1a", "eu-west-1a"]),
+     "network.availability_zones", ["lists a zone twice; list each zone once"]),
+    ("zone-with-a-digit-for-a-letter", "dev", setting("network.availability_zones", ["eu-west-1a", "eu-west-11"]),
+     "network.availability_zones", ['"eu-west-11"', "zones look like eu-west-1a"]),
     ("vpc-too-large", "dev", both(setting("network.vpc_cidr", "10.0.0.0/8")), "network.vpc_cidr",
      ["/16 to /28"]),
     ("subnet-too-small", "dev", setting("network.public_subnets", ["10.0.1.0/29", "10.0.2.0/24"]),
@@ -105,6 +111,8 @@ BAD_CASES = [
      ["= 5000", "task.cpu = 2048", "4096 to 16384 in steps of 1024"]),
     ("fargate-memory-of-the-smallest-task", "dev", both(setting("task.cpu", 256), setting("task.memory", 4096)),
      "task.memory", ["= 4096", "task.cpu = 256", "use 512, 1024, 2048"]),
+    ("fargate-memory-of-a-half-vcpu-task", "dev", both(setting("task.cpu", 512), setting("task.memory", 8192)),
+     "task.memory", ["= 8192", "task.cpu = 512", "use 1024 to 4096 in steps of 1024"]),
     ("containers-exceed-cpu", "dev", setting("task.litellm.cpu", 1536), "task.litellm.cpu",
      ["= 1536", "2560 CPU units", "exceed the task's 2048"]),
     ("containers-exceed-memory", "dev", setting("task.ollama.memory", 5120), "task.litellm.memory",
@@ -270,7 +278,7 @@ BAD_CASES = [
     ("cdn-without-a-name", "prod", setting("ingress.cdn", {}), "ingress.cdn",
      ["certificate the stack issues in us-east-1", "set ingress.domain"]),
     ("cdn-without-waf", "dev", both(CDN_NAME, setting("ingress.cdn", {}), setting("ingress.waf", False)),
-     "ingress.waf", ["only the edge sees the callers' addresses", "set ingress.waf = true"]),
+     "ingress.waf", ["ingress.waf = false", "only the edge sees the callers' addresses", "set ingress.waf = true"]),
     ("request-longer-than-cdn-read-timeout", "staging", setting("ingress.cdn", {}), "litellm.request_timeout_seconds",
      ["= 120", "240 s for its first byte", "origin_read_timeout_seconds = 60", "lower it to 30",
       "up to 180 s once AWS has raised the account's quota"]),
@@ -337,6 +345,16 @@ GOOD_CASES = [
                                                           setting("database.max_connections", 500))),
     ("prod-admin-ui-off", "prod", both(remove("ingress.admin_cidrs"), setting("litellm", {"admin_ui": False}))),
     ("prod-admin-routes-closed", "prod", setting("ingress.admin_cidrs", [])),
+    ("prod-admin-ranges-as-many-as-fit-a-rule", "prod", setting("ingress.admin_cidrs", [
+        "198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "10.20.0.0/16"])),
+    ("storage-ceiling-equal-to-its-start", "dev", both(setting("database.allocated_storage_gb", 50),
+                                                       setting("database.max_allocated_storage_gb", 50))),
+    ("prod-redis-with-one-replica", "prod", setting("redis.replicas", 1)),
+    ("request-budget-equal-to-the-deregistration-limit", "dev", both(
+        setting("ingress.idle_timeout_seconds", 4000), setting("litellm", {"request_timeout_seconds": 1800,
+                                                                          "num_retries": 1}))),
+    # The image rule's compromised releases are LiteLLM's: an ollama tag of the same digits is no LiteLLM.
+    ("ollama-tag-with-a-compromised-litellm-number", "dev", setting("task.ollama.image", "ollama/ollama:1.107.0")),
     # Design documents 001-003: a LiteLLM-only task in front of cloud providers.
     ("prod-with-an-issued-certificate", "prod", both(
         remove("ingress.certificate_arn"),
@@ -373,6 +391,24 @@ def test_rule_rejects(case_id, base, edit, field, fragments, tmp_path):
 @pytest.mark.parametrize("case_id, base, edit", GOOD_CASES, ids=[case[0] for case in GOOD_CASES])
 def test_rule_accepts(case_id, base, edit, tmp_path):
     assert load_edited(tmp_path, base, edit) == []
+
+
+def test_a_model_is_refused_on_the_day_it_shuts_down(tmp_path, monkeypatch):
+    today = date.today()
+    monkeypatch.setitem(retirements.SHUTDOWNS, ("openai", "gpt-6-luna"),
+                        retirements.Shutdown(today, retirements.OPENAI, today))
+    problems = load_edited(tmp_path, "dev", lambda document: None)
+    assert any("providers.openai.models[0]" in line and f"shut down by the provider on {today.isoformat()}" in line
+               for line in problems), problems
+
+
+def test_the_longest_prefix_fits_the_target_group_name(tmp_path):
+    """The project name and the workspace name make the prefix: at MAX_PREFIX_LENGTH it still fits."""
+    name = "w" * (MAX_PREFIX_LENGTH - len(load_environments(["dev"]).project.name) - 1)
+    (tmp_path / "project.toml").write_text((ENVIRONMENTS / "project.toml").read_text())
+    (tmp_path / f"{name}.toml").write_text((ENVIRONMENTS / "dev.toml").read_text())
+    (workspace,) = load_environments([name], directory=tmp_path).workspaces
+    assert len(workspace.prefix) == MAX_PREFIX_LENGTH
 
 
 @pytest.mark.parametrize("workspace", SHIPPED_WORKSPACES)
