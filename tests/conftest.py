@@ -40,13 +40,16 @@ def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
     )
 
 
-# The longest file, mostly waiting on the AWS provider's pollers: scheduled first, so it runs
-# beside everything else instead of after it.
-FIRST = "test_moto_deploy.py"
+# The longest files, longest first: each xdist worker takes the next file when it is free, so the
+# moto file (mostly waiting on the AWS provider's pollers) starts at once and runs beside everything
+# else, and no long file starts last to set the wall time alone. pyproject's addopts keep this order
+# (--no-loadscope-reorder: xdist would otherwise sort the files by their number of tests).
+FIRST = ("test_moto_deploy.py", "test_examples.py", "test_terraform_validate.py", "test_litellm_loader.py",
+         "test_two_proxies.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name != FIRST)
+    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
 
 
 @pytest.fixture(scope="session", autouse=True)

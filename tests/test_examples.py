@@ -94,10 +94,17 @@ def test_the_plan_gate_passes_every_example_with_its_own_project(directory, exam
     assert sorted(path.name for path in (tmp_path / "gated" / "stacks").iterdir()) == sorted(planned)
 
 
+@pytest.fixture(scope="module")
+def validations(examples, terraform_env, tmp_path_factory):
+    """Every example stack validated once, a few side by side (terraform_cli.validate_each)."""
+    return terraform_cli.validate_each({f"{e}/{s}": examples[e][s] for e, s in STACKS},
+                                       tmp_path_factory.mktemp("validate"), terraform_env["cli_config"])
+
+
 @pytest.mark.terraform
 @pytest.mark.parametrize("example, stack", STACKS, ids=[f"{e}/{s}" for e, s in STACKS])
-def test_example_stack_passes_terraform_validate(example, stack, examples, terraform_env, tmp_path):
-    report = terraform_cli.validate(examples[example][stack], tmp_path, terraform_env["cli_config"])
+def test_example_stack_passes_terraform_validate(example, stack, validations):
+    report = validations[f"{example}/{stack}"].result()
     assert report["valid"], json.dumps(report["diagnostics"], indent=2)
 
 

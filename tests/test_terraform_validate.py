@@ -13,9 +13,19 @@ from tests.conftest import SECRETS_STACKS, SHARED_STACKS, SHIPPED_WORKSPACES
 pytestmark = pytest.mark.terraform
 
 
-@pytest.mark.parametrize("stack_name", SHARED_STACKS + SHIPPED_WORKSPACES + SECRETS_STACKS)
-def test_stack_passes_terraform_validate(stack_name, stacks, terraform_env, tmp_path):
-    report = terraform_cli.validate(stacks[stack_name], tmp_path, terraform_env["cli_config"])
+NAMES = SHARED_STACKS + SHIPPED_WORKSPACES + SECRETS_STACKS
+
+
+@pytest.fixture(scope="module")
+def reports(stacks, terraform_env, tmp_path_factory):
+    """Every stack validated once, a few side by side (terraform_cli.validate_each)."""
+    return terraform_cli.validate_each({name: stacks[name] for name in NAMES}, tmp_path_factory.mktemp("validate"),
+                                       terraform_env["cli_config"])
+
+
+@pytest.mark.parametrize("stack_name", NAMES)
+def test_stack_passes_terraform_validate(stack_name, reports):
+    report = reports[stack_name].result()
     assert report["valid"], json.dumps(report["diagnostics"], indent=2)
     assert report["error_count"] == 0
 

@@ -33,7 +33,8 @@ NPM_TOOLS: dict[str, list[str]] = {
     "iam-simulate": ["@cloud-copilot/iam-simulate@0.1.173"],
     # Mermaid's own parser (the one GitHub renders with) on a DOM of jsdom's: checks the diagrams parse.
     "mermaid": ["mermaid@11.17.2", "jsdom@25.0.1"],
-    # The official CDKTF CLI (the version of the project's cdktf): tests/test_cdktf_cli.py runs it on moto.
+    # The official CDKTF CLI (the version of the project's cdktf): tests/test_cdktf_cli.py synthesizes with it,
+    # tests/test_moto_deploy.py deploys, reads outputs and destroys with it on moto.
     "cdktf-cli": ["cdktf-cli@0.21.0"],
 }
 NPM_ENVIRONMENT: dict[str, dict[str, str]] = {}
