@@ -91,6 +91,15 @@ def test_the_backend_is_rebuilt_from_mains_project_file(stacks, tmp_path, capsys
         "kms_key_id": "arn:aws:kms:eu-west-1:123456789012:alias/litellm-state-dev"}}
 
 
+def test_the_state_bucket_option_names_the_backend_the_gate_requires(stacks, tmp_path, capsys):
+    """--state-bucket (the older spelling) replaces the project file's bucket: stacks synthesized for
+    another bucket are refused."""
+    status, output, destination = gate(pull_request(stacks, tmp_path), tmp_path, capsys,
+                                       "--state-bucket", "another-bucket")
+    assert status == 1 and "terraform.backend: not main's backend" in output, output
+    assert not destination.exists()
+
+
 def test_stacks_main_does_not_plan_are_ignored(stacks, tmp_path, capsys):
     """Secrets stacks and bootstrap are never planned on a pull request: whatever they hold, the gate
     neither reads nor writes them."""
@@ -360,6 +369,10 @@ EXPRESSIONS = {
     "a // comment hiding a call": ('${1 // "\nfile("/proc/self/environ") // "\n}', "a comment inside an interpolation"),
     "a heredoc": ('${<<EOT\nx\nEOT\n}', "a heredoc inside an interpolation"),
     "a directive": ('%{ if true }x%{ endif }', "a template directive"),
+    "a directive after text": ('x %{ if true }y%{ endif }', "a template directive"),
+    # Terraform 1.11 plans "$${${upper(\"abc\")}" as "${ABC" and reads a call right after an escaped quote.
+    "an interpolation right after an escape": ('$${${file("/etc/passwd")}', "'file'"),
+    "an interpolation right after an escaped quote": ('${upper("\\"${file("/etc/passwd")}")}', "'file'"),
     "a character outside ASCII": ('${ﬁle("/etc/passwd")}', "a character outside ASCII"),
     "an unclosed interpolation": ('${file("/etc/passwd")', "is not closed"),
     "an unclosed string": ('${upper("x)}', "is not closed"),
