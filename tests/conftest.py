@@ -20,6 +20,8 @@ ENVIRONMENTS = ROOT / "environments"
 SHIPPED_WORKSPACES = ("dev", "dev-ci", "prod", "staging")
 SHARED_STACKS = ("bootstrap", "shared")
 SECRETS_STACKS = tuple(f"{name}-secrets" for name in SHIPPED_WORKSPACES)
+# examples/<design>/: one directory per design document, each with its own project.toml.
+EXAMPLE_DIRECTORIES = sorted(path for path in (ROOT / "examples").iterdir() if (path / "project.toml").is_file())
 
 # jsii prints a banner about Node 20's end of life on every start; it says nothing about our code.
 QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
@@ -38,6 +40,23 @@ def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
         [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, **QUIET_NODE, **(env or {})}, timeout=timeout,
     )
+
+
+def synthesize_examples(outdir: Path, directories: list[Path]) -> Path:
+    """Example directories synthesized into OUTDIR/<name> by one process (tests/synth_examples.py), which
+    imports the bindings once for all of them."""
+    result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
+                             *map(str, directories)], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, **QUIET_NODE})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return outdir
+
+
+def read_example_stacks(outdir: Path) -> dict[str, dict[str, dict]]:
+    """What synthesize_examples wrote: example name -> stack name -> stack."""
+    return {directory.name: {stack.parent.name: json.loads(stack.read_text())
+                             for stack in (directory / "stacks").glob("*/cdk.tf.json")}
+            for directory in outdir.iterdir()}
 
 
 # The longest files, longest first: each xdist worker takes the next file when it is free, so the

@@ -5,7 +5,6 @@ defining traits in its synthesized JSON. environments/ itself is design 004."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,19 +16,18 @@ import tomlkit
 from environments.loader import load_environments, workspace_files
 from review import diagram
 from tests import mermaid, terraform_cli, tools
-from tests.conftest import QUIET_NODE, ROOT, containers_of
+from tests.conftest import EXAMPLE_DIRECTORIES, ROOT, containers_of, read_example_stacks, synthesize_examples
 
 EXAMPLES = ROOT / "examples"
-DIRECTORIES = sorted(path for path in EXAMPLES.iterdir() if (path / "project.toml").is_file())
-STACKS = [(directory.name, stack) for directory in DIRECTORIES for path in workspace_files(directory)
+STACKS = [(directory.name, stack) for directory in EXAMPLE_DIRECTORIES for path in workspace_files(directory)
           for stack in (path.stem, f"{path.stem}-secrets")] + [("002-private-callers", "prod")]
 
 
 def test_one_example_per_design_document():
-    assert [directory.name[:3] for directory in DIRECTORIES] == ["001", "002", "003"]
+    assert [directory.name[:3] for directory in EXAMPLE_DIRECTORIES] == ["001", "002", "003"]
 
 
-@pytest.mark.parametrize("directory", DIRECTORIES, ids=lambda path: path.name)
+@pytest.mark.parametrize("directory", EXAMPLE_DIRECTORIES, ids=lambda path: path.name)
 def test_example_is_valid(directory):
     assert load_environments(None, directory=directory).workspaces
 
@@ -50,20 +48,13 @@ def private_variant(target: Path) -> Path:
 @pytest.fixture(scope="module")
 def examples_outdir(tmp_path_factory) -> Path:
     """Every example and the variant, synthesized into OUTDIR/<name> by one process."""
-    outdir = tmp_path_factory.mktemp("examples")
-    directories = [*DIRECTORIES, private_variant(tmp_path_factory.mktemp("variants") / PRIVATE_002)]
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
-                             *map(str, directories)], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, **QUIET_NODE})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return outdir
+    directories = [*EXAMPLE_DIRECTORIES, private_variant(tmp_path_factory.mktemp("variants") / PRIVATE_002)]
+    return synthesize_examples(tmp_path_factory.mktemp("examples"), directories)
 
 
 @pytest.fixture(scope="module")
 def examples(examples_outdir) -> dict[str, dict[str, dict]]:
-    return {directory.name: {stack.parent.name: json.loads(stack.read_text())
-                             for stack in (directory / "stacks").glob("*/cdk.tf.json")}
-            for directory in examples_outdir.iterdir()}
+    return read_example_stacks(examples_outdir)
 
 
 @pytest.mark.tools
@@ -78,14 +69,14 @@ def test_002_passes_the_checkov_gate(examples_outdir):
     assert " 0 new, 0 stale" in result.stdout
 
 
-@pytest.mark.parametrize("directory", [*DIRECTORIES, EXAMPLES / "002-high-availability"],
-                         ids=[*(path.name for path in DIRECTORIES), PRIVATE_002])
+@pytest.mark.parametrize("directory", [*EXAMPLE_DIRECTORIES, EXAMPLES / "002-high-availability"],
+                         ids=[*(path.name for path in EXAMPLE_DIRECTORIES), PRIVATE_002])
 def test_the_plan_gate_passes_every_example_with_its_own_project(directory, examples_outdir, tmp_path, capsys):
     """What the project synthesizes from any design passes main's plan gate as a whole directory, each
     example's backend rebuilt from its own project.toml (the variant shares 002's)."""
     from review import plan_gate
 
-    name = directory.name if directory in DIRECTORIES else PRIVATE_002
+    name = directory.name if directory in EXAMPLE_DIRECTORIES else PRIVATE_002
     status = plan_gate.main([str(examples_outdir / name), "--out", str(tmp_path / "gated"),
                              "--project", str(directory / "project.toml")])
     output = capsys.readouterr()

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import botocore.session
@@ -29,10 +26,9 @@ from modules.ci_access.reads import (
 )
 from review.plan_gate import DATA_SOURCES as GATE_DATA_SOURCES
 from tests import terraform_cli
-from tests.conftest import QUIET_NODE, ROOT
+from tests.conftest import EXAMPLE_DIRECTORIES, ROOT, read_example_stacks, synthesize_examples
 from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
 
-EXAMPLES = sorted(path for path in (ROOT / "examples").iterdir() if (path / "project.toml").is_file())
 REFRESH_READS = {*REFRESH_READS_MEASURED, *REFRESH_READS_NOT_MEASURED}
 # Stacks no plan role plans (plan-stacks.yml and drift.yml plan `shared` and each workspace's stack), and
 # who refreshes them instead: their types are recorded and checked against botocore all the same.
@@ -78,22 +74,14 @@ class Project:
 
 @pytest.fixture(scope="module")
 def example_stacks(tmp_path_factory) -> dict[str, dict[str, dict]]:
-    """Every example, synthesized by one process (tests/synth_examples.py)."""
-    outdir = tmp_path_factory.mktemp("examples")
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
-                             *map(str, EXAMPLES)], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, **QUIET_NODE})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {directory.name: {stack.parent.name: json.loads(stack.read_text())
-                             for stack in (directory / "stacks").glob("*/cdk.tf.json")}
-            for directory in outdir.iterdir()}
+    return read_example_stacks(synthesize_examples(tmp_path_factory.mktemp("examples"), EXAMPLE_DIRECTORIES))
 
 
 @pytest.fixture(scope="module")
 def projects(stacks, example_stacks) -> list[Project]:
     return [Project("shipped", load_environments(), stacks),
             *(Project(path.name, load_environments(None, directory=path), example_stacks[path.name])
-              for path in EXAMPLES)]
+              for path in EXAMPLE_DIRECTORIES)]
 
 
 def types_of(stack: dict) -> list[tuple[str, str]]:
