@@ -174,27 +174,30 @@ def main() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     with tempfile.TemporaryDirectory(prefix="litellm-check-") as directory:
-        for index in range(len(paths) + CHILDREN_AT_ONCE):  # bounded: one start or one wait per turn at most
-            if index < len(paths):
-                if len(running) >= CHILDREN_AT_ONCE:
-                    reap(running, results, paths, directory)
-                child = os.fork()
-                if child == 0:
-                    try:
-                        try:
-                            result = check_one(paths[index])
-                        except BaseException as error:  # noqa: BLE001 - the child reports anything, then exits
-                            result = {"errors": [f"{type(error).__name__}: {error}"]}
-                        written = Path(directory, f"{index}.json")
-                        Path(f"{written}.part").write_text(json.dumps(result))
-                        os.replace(f"{written}.part", written)  # whole, or not there
-                    finally:
-                        os._exit(0)  # never back into the loop: the parent's work is the parent's
-                running[child] = index
-            elif running:
+        for index in range(len(paths)):
+            if len(running) >= CHILDREN_AT_ONCE:
                 reap(running, results, paths, directory)
+            running[fork_check(paths[index], Path(directory, f"{index}.json"))] = index
+        for _ in range(len(running)):  # each reap ends one child
+            reap(running, results, paths, directory)
     for index, path in enumerate(paths):
         print(json.dumps({"path": path, **results[index]}), flush=True)
+
+
+def fork_check(path: str, written: Path) -> int:
+    """A child that checks `path` and writes its result to `written` (whole, or not at all); its pid."""
+    child = os.fork()
+    if child == 0:
+        try:
+            try:
+                result = check_one(path)
+            except BaseException as error:  # noqa: BLE001 - the child reports anything, then exits
+                result = {"errors": [f"{type(error).__name__}: {error}"]}
+            Path(f"{written}.part").write_text(json.dumps(result))
+            os.replace(f"{written}.part", written)
+        finally:
+            os._exit(0)  # never back into the parent's loop
+    return child
 
 
 def reap(running: dict[int, int], results: dict[int, dict], paths: list[str], directory: str) -> None:
