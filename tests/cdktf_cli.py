@@ -45,8 +45,12 @@ def by_stack(printed: list[str]) -> list[tuple[str | None, str]]:
     return attributed
 
 
-def error_lines(printed: list[str]) -> list[str]:
-    return [line for line in printed if "[ERROR]" in line]
+def assert_clean(run: tuple[int, list[str]]) -> None:
+    """The command succeeded and printed no `[ERROR]` line (the CLI's mark for anything on stderr)."""
+    code, printed = run
+    assert code == 0, "\n".join(printed[-80:])
+    errors = [line for line in printed if "[ERROR]" in line]
+    assert not errors, "\n".join(errors)
 
 
 def runner(project: Path, moto_url: str, terraform_env: dict, home: Path) -> Run:

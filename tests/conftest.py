@@ -33,11 +33,11 @@ def containers_of(stack: dict) -> dict[str, dict]:
     return {container["name"]: container for container in json.loads(definition["container_definitions"])}
 
 
-def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, input: str | None = None,
              timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run `python main.py ARGS` the way a user does."""
+    """Run `python main.py ARGS` the way a user does (`input`: what they type on stdin)."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True, input=input,
         env={**os.environ, **QUIET_NODE, **(env or {})}, timeout=timeout,
     )
 

@@ -54,10 +54,7 @@ def synth(project, terraform_env, tmp_path_factory) -> tuple[int, list[str]]:
 
 
 def test_cdktf_synth_succeeds_without_an_error_line(synth):
-    code, printed = synth
-    assert code == 0, "\n".join(printed[-80:])
-    errors = cdktf_cli.error_lines(printed)
-    assert not errors, "\n".join(errors)
+    cdktf_cli.assert_clean(synth)
 
 
 def test_every_stack_directory_holds_the_lock_file_and_the_endpoint_override(synth, project):

@@ -118,14 +118,16 @@ def test_readme_reference_is_current():
 REFUSED = "sk-refused-value\n"
 
 
-def set_secret(*args: str, value: str = REFUSED) -> subprocess.CompletedProcess:
-    # A closed port: any attempt to reach AWS fails loudly instead of going anywhere.
+def aws_command(*args: str, value: str = "") -> subprocess.CompletedProcess:
+    """`main.py ARGS` with `value` on stdin, against a closed port: any attempt to reach AWS fails loudly
+    instead of going anywhere."""
     endpoint = [] if "--endpoint-url" in args else ["--endpoint-url", "http://127.0.0.1:9"]
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "set-secret", *args, *endpoint],
-        input=value, capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
-    )
+    return run_main(*args, *endpoint, input=value, timeout=120,
+                    env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+
+
+def set_secret(*args: str, value: str = REFUSED) -> subprocess.CompletedProcess:
+    return aws_command("set-secret", *args, value=value)
 
 
 @pytest.mark.parametrize("args, value, message", [
@@ -159,10 +161,7 @@ def test_set_secret_takes_no_value_on_the_command_line():
     (["--workspace", "dev", "--endpoint-url", "http://10.0.0.1:4566"], "loopback"),
 ])
 def test_redis_auth_refuses_before_any_aws_call(args, message):
-    endpoint = [] if "--endpoint-url" in args else ["--endpoint-url", "http://127.0.0.1:9"]
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "redis-auth", *args, *endpoint],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120,
-                            env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    result = aws_command("redis-auth", *args)
     assert result.returncode == 1 and message in result.stderr, result.stdout + result.stderr
 
 
@@ -186,13 +185,6 @@ def test_redis_auth_accepts_the_generated_kind_of_token():
     from operations.redis_auth import check_token
 
     check_token("A1b2" * 12)  # 48 letters and digits, as the secrets stack generates
-
-
-def aws_command(*args: str, value: str = "") -> subprocess.CompletedProcess:
-    endpoint = [] if "--endpoint-url" in args else ["--endpoint-url", "http://127.0.0.1:9"]
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args, *endpoint], input=value,
-                          capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
 
 
 @pytest.mark.parametrize("args, message", [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from review import plan_review
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_main
 
 
 def resource(address: str, *actions: str, replace_paths: list | None = None, mode: str = "managed") -> dict:
@@ -153,8 +153,7 @@ def test_a_very_large_plan_is_cut_to_a_comment_with_a_pointer(tmp_path):
 
 def test_main_py_runs_the_same_report(tmp_path):
     arguments = [plan_file(tmp_path, "dev", resource("aws_efs_file_system.ecs_model_cache", "delete")), "--guard"]
-    through_main = subprocess.run([sys.executable, "main.py", "plan-report", *arguments], capture_output=True,
-                                  text=True, cwd=ROOT, timeout=120)
+    through_main = run_main("plan-report", *arguments, timeout=120)
     assert through_main.returncode == plan_review.EXIT_GUARD
     assert through_main.stdout == review(*arguments).stdout
 
