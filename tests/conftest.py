@@ -6,12 +6,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from tests import terraform_cli
 
@@ -42,18 +44,21 @@ def run_main(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, in
     )
 
 
-def synthesize_examples(outdir: Path, directories: list[Path]) -> Path:
-    """Example directories synthesized into OUTDIR/<name> by one process (tests/synth_examples.py), which
-    imports the bindings once for all of them."""
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
-                             *map(str, directories)], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, **QUIET_NODE})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return outdir
+# Example 002 with its API open to one block and its admin routes to none: the edge's other two rules.
+PRIVATE_002 = "002-private-callers"
+
+
+def private_variant(target: Path) -> Path:
+    shutil.copytree(ROOT / "examples" / "002-high-availability", target)
+    document = tomlkit.parse((target / "prod.toml").read_text())
+    document["ingress"]["allowed_cidrs"] = ["203.0.113.0/24"]
+    document["ingress"]["admin_cidrs"] = []
+    (target / "prod.toml").write_text(tomlkit.dumps(document))
+    return target
 
 
 def read_example_stacks(outdir: Path) -> dict[str, dict[str, dict]]:
-    """What synthesize_examples wrote: example name -> stack name -> stack."""
+    """What examples_outdir holds: example name -> stack name -> stack."""
     return {directory.name: {stack.parent.name: json.loads(stack.read_text())
                              for stack in (directory / "stacks").glob("*/cdk.tf.json")}
             for directory in outdir.iterdir()}
@@ -63,12 +68,28 @@ def read_example_stacks(outdir: Path) -> dict[str, dict[str, dict]]:
 # moto file (mostly waiting on the AWS provider's pollers) starts at once and runs beside everything
 # else, and no long file starts last to set the wall time alone. pyproject's addopts keep this order
 # (--no-loadscope-reorder: xdist would otherwise sort the files by their number of tests).
-FIRST = ("test_moto_deploy.py", "test_examples.py", "test_terraform_validate.py", "test_litellm_loader.py",
-         "test_two_proxies.py")
+FIRST = ("test_moto_deploy.py", "test_examples.py", "test_two_proxies.py", "test_litellm_loader.py",
+         "test_terraform_validate.py", "test_cdktf_cli.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+
+
+# The moto file is one chain (bootstrap, dev-ci's deploy, its re-plan, its destroy) that sets the suite's
+# wall time; most of it is the provider's fixed waits, and its busy stretches must not queue behind the
+# other files' work. Every other file runs at a lower CPU priority, its session fixtures (the examples'
+# synthesis) included, and so does what it starts; a process may only lower its own priority, so the moto
+# worker lowers it once its file is done. The files that start beside it need no shared synthesis, which
+# the moto worker would otherwise wait for at their priority.
+LONG_POLE = FIRST[0]
+OTHER_FILES_NICENESS = 10
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.path.name != LONG_POLE and os.nice(0) < OTHER_FILES_NICENESS:
+        os.nice(OTHER_FILES_NICENESS - os.nice(0))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,13 +101,38 @@ def bindings_stay_out_of_the_test_process() -> Iterator[None]:
         "a test imported the provider bindings; import the plain-data module instead")
 
 
+def session_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's base directory, the same for every xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def examples_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every example and the 002 variant, synthesized once for the whole run into OUTDIR/<name> by one
+    process (tests/synth_examples.py imports the bindings once for all of them); the first worker that
+    needs them writes them, the others wait for it and read."""
+    shared = session_directory(tmp_path_factory) / "examples"
+    outdir, done = shared / "cdktf.out", shared / "done"
+    shared.mkdir(exist_ok=True)
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            directories = [*EXAMPLE_DIRECTORIES, private_variant(shared / "variants" / PRIVATE_002)]
+            result = subprocess.run([sys.executable, str(ROOT / "tests" / "synth_examples.py"), str(outdir),
+                                     *map(str, directories)], capture_output=True, text=True, timeout=600,
+                                    env={**os.environ, **QUIET_NODE})
+            assert result.returncode == 0, result.stdout + result.stderr
+            done.touch()
+    return outdir
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every shipped stack, synthesized once for the whole run into a directory the workers share
     (tests only read it): the first worker synthesizes, the next finds the output current and
     `main.py synth` skips the work (stacks/fingerprint.py)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = session_directory(tmp_path_factory)
     # A run of many short sessions (benchmarks/mutation.py) names one directory for all of them.
     shared = Path(os.environ.get("LITELLM_INFRA_TEST_SYNTH_DIR") or shared)
     outdir = shared / "synth" / "cdktf.out"

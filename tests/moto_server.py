@@ -6,7 +6,7 @@ what a call receives and returning it, the way AWS does - nothing is validated o
 - Application Auto Scaling has no TagResource, UntagResource or ListTagsForResource, and
   RegisterScalableTarget drops its Tags; hashicorp/aws retries the missing calls until it times
   out (every scalable target is tagged through default_tags).
-- When it enforces IAM (INITIAL_NO_AUTH_ACTION_COUNT), moto authorizes a request against the
+- When it enforces IAM (here: for the access keys given to `enforce_iam`), moto authorizes a request against the
   resource its handler names through `_determine_resource` (IAM, STS, SQS and S3 do); DynamoDB
   names none, so an Allow on a table ARN never matched. DynamoDB requests carry TableName:
   they are authorized against that table's ARN, as AWS does; IAM requests on a managed policy
@@ -49,6 +49,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 LOOPBACK = "127.0.0.1"
 
@@ -329,6 +330,47 @@ def teach_iam_enforcement() -> None:
     IAMRequestBase._litellm_infra_iam = True
 
 
+def signing_key(headers) -> str | None:
+    """The access key a SigV4 request is signed with."""
+    credential = headers.get("Authorization", "").partition("Credential=")[2]
+    return credential.split("/", 1)[0] if credential else None
+
+
+# Access keys whose every request moto authorizes against the key's IAM policies (enforce_iam): the
+# plan roles' users and their control. moto's own switch (INITIAL_NO_AUTH_ACTION_COUNT) is global, and
+# every other client at work meanwhile (the stacks' applies, boto3 reads) would need an IAM identity too.
+_enforced_keys: set[str] = set()
+
+
+def enforce_iam(access_key: str) -> None:
+    _enforced_keys.add(access_key)
+
+
+def teach_per_key_enforcement() -> None:
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    if getattr(ActionAuthenticatorMixin, "_litellm_infra_per_key", False):
+        return
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authorize_enforced_keys(self, iam_request_cls, resource: str = "*") -> None:
+        if signing_key(self.headers) not in _enforced_keys:
+            return authorize(self, iam_request_cls, resource)
+        # moto's own enforced branch (core/authorization.py), for this request alone.
+        if self.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+            return None
+        query = urlparse(self.uri).query
+        iam_request = iam_request_cls(account_id=self.current_account, method=self.method,
+                                      path=self.raw_path + (f"?{query}" if query else ""), data=self.data,
+                                      body=self.raw_body, headers=self.headers, action=self._get_action())
+        iam_request.check_signature()
+        iam_request.check_action_permitted(resource)
+        return None
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize_enforced_keys
+    ActionAuthenticatorMixin._litellm_infra_per_key = True
+
+
 # Every request moto receives, as (IAM action, resource moto authorizes it against), for the
 # `recording` blocks that are open: (access key they listen for, calls).
 _recordings: list[tuple[str | None, list[tuple[str, str]]]] = []
@@ -346,7 +388,7 @@ def teach_recording() -> None:
         if credential and _recordings:
             action = self._get_action()
             action = action[0] if isinstance(action, list) else action
-            access_key, _, _, service = credential.split(",")[0].split("/")[:4]
+            access_key, service = signing_key(self.headers), credential.split(",")[0].split("/")[3]
             for listens_for, calls in _recordings:
                 if listens_for in (None, access_key):
                     calls.append((iam_action(service, action), resource))
@@ -384,6 +426,7 @@ def moto_server() -> Iterator[str]:
     teach_efs_policies()
     teach_dynamodb_table_resource()
     teach_iam_enforcement()
+    teach_per_key_enforcement()
     teach_recording()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)

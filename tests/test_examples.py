@@ -8,15 +8,13 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import tomlkit
 
 from environments.loader import load_environments, workspace_files
 from review import diagram
 from tests import mermaid, terraform_cli, tools
-from tests.conftest import EXAMPLE_DIRECTORIES, ROOT, containers_of, read_example_stacks, synthesize_examples
+from tests.conftest import EXAMPLE_DIRECTORIES, PRIVATE_002, ROOT, containers_of, read_example_stacks
 
 EXAMPLES = ROOT / "examples"
 STACKS = [(directory.name, stack) for directory in EXAMPLE_DIRECTORIES for path in workspace_files(directory)
@@ -30,26 +28,6 @@ def test_one_example_per_design_document():
 @pytest.mark.parametrize("directory", EXAMPLE_DIRECTORIES, ids=lambda path: path.name)
 def test_example_is_valid(directory):
     assert load_environments(None, directory=directory).workspaces
-
-
-# Example 002 with its API open to one block and its admin routes to none: the edge's other two rules.
-PRIVATE_002 = "002-private-callers"
-
-
-def private_variant(target: Path) -> Path:
-    shutil.copytree(EXAMPLES / "002-high-availability", target)
-    document = tomlkit.parse((target / "prod.toml").read_text())
-    document["ingress"]["allowed_cidrs"] = ["203.0.113.0/24"]
-    document["ingress"]["admin_cidrs"] = []
-    (target / "prod.toml").write_text(tomlkit.dumps(document))
-    return target
-
-
-@pytest.fixture(scope="module")
-def examples_outdir(tmp_path_factory) -> Path:
-    """Every example and the variant, synthesized into OUTDIR/<name> by one process."""
-    directories = [*EXAMPLE_DIRECTORIES, private_variant(tmp_path_factory.mktemp("variants") / PRIVATE_002)]
-    return synthesize_examples(tmp_path_factory.mktemp("examples"), directories)
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +65,16 @@ def test_the_plan_gate_passes_every_example_with_its_own_project(directory, exam
 
 @pytest.fixture(scope="module")
 def validations(examples, terraform_env, tmp_path_factory):
-    """Every example stack validated once, a few side by side (terraform_cli.validate_each)."""
-    return terraform_cli.validate_each({f"{e}/{s}": examples[e][s] for e, s in STACKS},
-                                       tmp_path_factory.mktemp("validate"), terraform_env["cli_config"])
+    """Every example stack validated in one Terraform run (terraform_cli.validate_together)."""
+    return terraform_cli.validate_together({f"{e}/{s}": examples[e][s] for e, s in STACKS},
+                                           tmp_path_factory.mktemp("validate"), terraform_env["cli_config"])
 
 
 @pytest.mark.terraform
 @pytest.mark.parametrize("example, stack", STACKS, ids=[f"{e}/{s}" for e, s in STACKS])
 def test_example_stack_passes_terraform_validate(example, stack, validations):
-    report = validations[f"{example}/{stack}"].result()
-    assert report["valid"], json.dumps(report["diagnostics"], indent=2)
+    report = validations[f"{example}/{stack}"]
+    assert report == {"valid": True, "diagnostics": []}, json.dumps(report["diagnostics"], indent=2)
 
 
 def test_001_is_a_bedrock_gateway_without_a_sidecar(examples):

@@ -21,11 +21,9 @@ import socket
 import subprocess
 import sys
 import threading
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,16 +36,18 @@ from environments.loader import load_environments
 from stacks import endpoints
 from tests import cdktf_cli, terraform_cli
 from tests.conftest import ROOT, SECRETS_STACKS, SHIPPED_WORKSPACES, run_main
-from tests.moto_server import moto_server, recording
+from tests.moto_server import enforce_iam, moto_server, recording
 
 pytestmark = [pytest.mark.moto, pytest.mark.terraform, pytest.mark.tools]
 
 REGION = "eu-west-1"
 DEV_CI_STACKS = ("dev-ci-secrets", "dev-ci")
+# The stacks pull requests plan (plan-stacks.yml), each with its own plan role; dev-ci's is planned once applied.
+PLANNED_BY_ROLES = tuple(name for name in ("shared", *SHIPPED_WORKSPACES) if name != "dev-ci")
+# The secrets stacks, which no pull request plans: planned by an administrator (dev-ci's is applied instead).
+PLANNED_BY_ADMINISTRATOR = tuple(name for name in SECRETS_STACKS if name not in DEV_CI_STACKS)
 # The access keys dev-ci's stacks sign with (moto accepts any): the apply of each is recorded by its own.
-DEV_CI_KEY = "dev-ci-apply"
-DEV_CI_SECRETS_KEY = "dev-ci-secrets-apply"
-SIGNING_KEYS = {"dev-ci": DEV_CI_KEY, "dev-ci-secrets": DEV_CI_SECRETS_KEY}
+SIGNING_KEYS = {"dev-ci": "dev-ci-apply", "dev-ci-secrets": "dev-ci-secrets-apply"}
 # What main.py's AWS commands sign with against moto (it accepts any key).
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local-endpoint", "AWS_SECRET_ACCESS_KEY": "local-endpoint"}
 LOADED = load_environments()
@@ -103,6 +103,15 @@ def moto_url():
         yield url
 
 
+def signed_as(override: dict, credentials: dict[str, str]) -> dict:
+    """The override with the provider and the S3 backend signing with `credentials`."""
+    override = json.loads(json.dumps(override))
+    override["provider"]["aws"][0].update(credentials)
+    if "s3" in override.get("terraform", {}).get("backend", {}):
+        override["terraform"]["backend"]["s3"].update(credentials)
+    return override
+
+
 @pytest.fixture(scope="module")
 def project(stacks, synth_dir, tmp_path_factory) -> Path:
     """A cdktf project whose cdktf.out the CLI deploys with --skip-synth: the synthesis' manifest (the
@@ -139,8 +148,7 @@ def workdirs(project, stacks, synth_dir, terraform_env, moto_url) -> dict[str, P
         shutil.copy(synth_dir / "stacks" / name / ".terraform.lock.hcl", directory / ".terraform.lock.hcl")
         override = endpoints.override(stack, moto_url, local_state=str(directory / "bootstrap.tfstate"))
         if name in SIGNING_KEYS:
-            override["provider"]["aws"][0]["access_key"] = SIGNING_KEYS[name]
-            override["terraform"]["backend"]["s3"]["access_key"] = SIGNING_KEYS[name]
+            override = signed_as(override, {"access_key": SIGNING_KEYS[name]})
         (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
         directories[name] = directory
     return directories
@@ -176,10 +184,16 @@ LOCK_INFO = re.compile(r"Lock Info:\s+ID:\s+(?P<id>\S+).*?Who:\s+(?P<who>\S+).*?
                        re.S)
 
 
-def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: int = 900):
+# What runs beside dev-ci's deploy without the destroy waiting for it: at a lower CPU priority, so that
+# the deploy's busy stretches (its plans, the CLI) do not queue behind it (conftest.pytest_runtest_setup).
+SIDE_WORK = 10
+
+
+def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: int = 900, niceness: int = 0):
     """terraform in `directory`; run once more if it was refused a lock it had taken itself (below)."""
     started = datetime.now(UTC).replace(microsecond=0)
-    result = terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], timeout=timeout)
+    result = terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], timeout=timeout,
+                               niceness=niceness)
     orphan = own_orphaned_lock(result, started)
     if orphan is not None:
         # The S3 backend takes the DynamoDB lock with a conditional PutItem. When the SDK retries one
@@ -190,7 +204,8 @@ def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: in
         print(f"\nterraform {args[0]}: refused its own lock {orphan}; released and run again")
         succeed(terraform_cli.run(["force-unlock", "-force", orphan], cwd=directory,
                                   cli_config=terraform_env["cli_config"], timeout=120))
-        result = terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], timeout=timeout)
+        result = terraform_cli.run(args, cwd=directory, cli_config=terraform_env["cli_config"], timeout=timeout,
+                                   niceness=niceness)
     return result
 
 
@@ -246,32 +261,56 @@ def bootstrap(workdirs, cli, terraform_env, moto_url, stacks) -> Iterator[dict]:
                "lifecycle": lifecycle, "cli": deployed}
 
 
+def plan_in(directory: Path, terraform_env: dict, *extra: str, niceness: int = 0) -> dict:
+    """plan and show in an initialised `directory`: {"exit": -detailed-exitcode's status, "plan": the JSON text}."""
+    result = terraform(["plan", "-input=false", "-detailed-exitcode", "-out=plan.tfplan", *extra], directory,
+                       terraform_env, niceness=niceness)
+    assert result.returncode in (0, 2), result.stdout[-6000:] + result.stderr[-6000:]
+    return {"exit": result.returncode, "plan": succeed(terraform(["show", "-json", "plan.tfplan"], directory,
+                                                                 terraform_env, niceness=niceness))}
+
+
+def as_plan_role(name: str, workdirs: dict[str, Path], credentials: dict[str, str], under: Path) -> Path:
+    """A copy of `name`'s stack directory (stack, moto's left-out resources, override) that signs with a
+    plan role's credentials, as plan-stacks.yml plans the gate's output with the role's rights only."""
+    directory = under / name
+    directory.mkdir()
+    shutil.copy(workdirs[name] / "cdk.tf.json", directory / "cdk.tf.json")
+    if (workdirs[name] / LEFT_OUT_FILE).is_file():  # as the administrator's apply: what moto cannot take
+        shutil.copy(workdirs[name] / LEFT_OUT_FILE, directory / LEFT_OUT_FILE)
+    override = json.loads((workdirs[name] / endpoints.OVERRIDE_FILE).read_text())
+    (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(signed_as(override, credentials)))
+    return directory
+
+
 @pytest.fixture(scope="module")
-def stage(bootstrap, workdirs, cli, terraform_env, stacks) -> Iterator[dict]:
-    """init + plan of the shared stack and every workspace on the moto S3 backend, two at a time;
-    dev-ci's two stacks first, then their deploy runs beside the other plans (it spends most of
-    its time in the provider's pollers). Each of the two stacks signs with its own key, so each
-    recording holds that stack's calls only."""
+def stage(bootstrap, workdirs, cli, terraform_env, stacks, moto_url, tmp_path_factory) -> Iterator[dict]:
+    """dev-ci's deploy starts at once: it begins the chain of the file's long waits (the deploy, its
+    re-plan, its destroy), mostly the provider's pollers. Beside it, at a lower CPU priority, on the moto
+    S3 backend: each stack a pull request plans, planned with its own plan role's rights only, IAM
+    enforced (state read, lock taken, data sources read: a read the role is refused fails the plan), and
+    the secrets stacks by an administrator. Yields at once: {"dev_ci": the deploy's future, "plans":
+    stack name -> its plan's future}; the tests that read the plans come after the destroy."""
+    roles = {name: as_user_of_role(moto_url, f"litellm-ci-plan-{name}") for name in PLANNED_BY_ROLES}
+    under = tmp_path_factory.mktemp("plan-roles")
+    # dev's secrets stack first: provided_secret applies it once it is planned.
+    directories = {name: workdirs[name] for name in PLANNED_BY_ADMINISTRATOR}
+    directories |= {name: as_plan_role(name, workdirs, credentials, under) for name, credentials in roles.items()}
+    init_lock = threading.Lock()
 
     def plan(name: str) -> dict:
-        directory = workdirs[name]
         with init_lock:  # the shared provider cache is not safe for concurrent installs
-            succeed(terraform(["init", "-input=false"], directory, terraform_env))
-        succeed(terraform(["plan", "-input=false", "-out=plan.tfplan"], directory, terraform_env))
-        return json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directory, terraform_env)))
+            succeed(terraform(["init", "-input=false"], directories[name], terraform_env, niceness=SIDE_WORK))
+        return json.loads(plan_in(directories[name], terraform_env, niceness=SIDE_WORK)["plan"])
 
-    init_lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=3) as pool:
-        planned = dict(zip(DEV_CI_STACKS, pool.map(plan, DEV_CI_STACKS), strict=True))
         applying = pool.submit(apply_dev_ci, workdirs, cli, terraform_env, stacks)
-        others = [name for name in ("shared", *SHIPPED_WORKSPACES, *SECRETS_STACKS) if name not in DEV_CI_STACKS]
-        planned |= dict(zip(others, pool.map(plan, others), strict=True))
-        yield {"plans": planned, "dev_ci": applying}
+        yield {"dev_ci": applying, "plans": {name: pool.submit(plan, name) for name in directories}}
 
 
 @pytest.fixture(scope="module")
 def plans(stage) -> dict[str, dict]:
-    return stage["plans"]
+    return {name: planned.result() for name, planned in stage["plans"].items()}
 
 
 def test_bootstrap_creates_the_state_backend(bootstrap, moto_url):
@@ -292,60 +331,14 @@ def test_bootstrap_creates_the_state_backend(bootstrap, moto_url):
 
 
 
-@pytest.mark.parametrize("name", ["shared", *SHIPPED_WORKSPACES, *SECRETS_STACKS])
-def test_stack_plans_against_the_moto_backend(name, plans, stacks):
-    plan = plans[name]
-    planned = {change["address"] for change in plan["resource_changes"] if change["change"]["actions"] == ["create"]}
-    expected = {
-        f"{resource_type}.{resource}"
-        for resource_type, by_name in stacks[name]["resource"].items()
-        for resource in by_name
-    }
-    assert expected <= planned, sorted(expected - planned)
-    assert plan["errored"] is False
-
-
-def test_plan_takes_the_state_lock(plans, workdirs, terraform_env, moto_url):
-    """A plan waits for the lock in the DynamoDB table: with the lock held, it fails."""
-    directory = workdirs["dev"]
-    lock_id = f"{PROJECT['bucket']}/litellm/dev/terraform.tfstate"
-    dynamodb = aws("dynamodb", moto_url)
-    info = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply", "Who": "someone@ci",
-            "Version": "1.11.4", "Created": "2026-11-24T00:00:00Z", "Path": lock_id}
-    dynamodb.put_item(TableName=PROJECT["table"], Item={"LockID": {"S": lock_id}, "Info": {"S": json.dumps(info)}})
-    try:
-        blocked = terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env)
-        assert blocked.returncode != 0
-        assert "Error acquiring the state lock" in blocked.stderr and "someone@ci" in blocked.stderr
-    finally:
-        dynamodb.delete_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
-    succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env))
-    leftover = dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
-    assert "Item" not in leftover, "the plan left its lock behind"
-
-
-def test_a_lock_left_by_the_commands_own_retry_is_released(plans, workdirs, terraform_env, moto_url):
-    """The recovery in `terraform()`, for real: a lock that names this host and is no older than the
-    command (what a retried PutItem leaves) is released and the command run again; the plan then
-    succeeds and leaves no lock behind."""
-    dynamodb = aws("dynamodb", moto_url)
-    lock_id = f"{PROJECT['bucket']}/litellm/shared/terraform.tfstate"
-    created = datetime.now(UTC) + timedelta(minutes=1)  # written after the command started
-    info = {"ID": str(uuid.uuid4()), "Operation": "OperationTypePlan", "Info": "", "Version": "1.11.4",
-            "Who": f"{getpass.getuser()}@{socket.gethostname()}", "Path": lock_id,
-            "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    dynamodb.put_item(TableName=PROJECT["table"], Item={"LockID": {"S": lock_id}, "Info": {"S": json.dumps(info)}})
-    succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], workdirs["shared"], terraform_env))
-    assert "Item" not in dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
-
-
 # --- While dev-ci deploys: dev's secrets stack, set-secret and redis-auth ---------------------------
 # (nothing here touches dev-ci; these tests come before the first that waits for its deploy)
 
 @pytest.fixture(scope="module")
-def provided_secret(plans, workdirs, terraform_env, moto_url) -> dict:
-    """dev's secrets stack applied (it declares an OpenAI key), then the key set the documented
-    way: `main.py set-secret`, value on stdin."""
+def provided_secret(stage, workdirs, terraform_env, moto_url) -> dict:
+    """dev's secrets stack applied once planned (it declares an OpenAI key), then the key set the
+    documented way: `main.py set-secret`, value on stdin."""
+    stage["plans"]["dev-secrets"].result()
     succeed(terraform(["apply", "-auto-approve", "-input=false"], workdirs["dev-secrets"], terraform_env))
     value = "sk-proj-moto-" + uuid.uuid4().hex
     result = run_main("set-secret", "--workspace", "dev", "openai_api_key", "--endpoint-url", moto_url,
@@ -437,7 +430,7 @@ def apply_dev_ci(workdirs: dict[str, Path], cli: cdktf_cli.Run, terraform_env: d
         assert address in addresses(runnable), f"{address} no longer exists: drop it from MOTO_UNSUPPORTED"
         print(f"\nmoto limitation: {address} not applied: {reason}")
     (directory / LEFT_OUT_FILE).write_text(json.dumps(count_zero(MOTO_UNSUPPORTED), indent=2))
-    with recording(DEV_CI_SECRETS_KEY) as secrets_calls, recording(DEV_CI_KEY) as calls:
+    with recording(SIGNING_KEYS["dev-ci-secrets"]) as secrets_calls, recording(SIGNING_KEYS["dev-ci"]) as calls:
         deployed = cli("deploy", *DEV_CI_STACKS, "--skip-synth", "--auto-approve")
     assert deployed[0] == 0, "\n".join(deployed[1][-80:])
     outputs_file = directory.parent.parent.parent / "outputs.json"
@@ -555,28 +548,48 @@ def test_dev_ci_security_group_chain_reads_back(dev_ci, moto_url):
         assert "CidrIpv4" not in rules_in[0], f"{name} accepts traffic from a CIDR block"
 
 
-REPLANNED = ("dev-ci", "dev-ci-secrets", "dev-secrets")
+# The secrets stacks planned again after set-secret and the applies: beside dev-ci's destroy, which keeps them.
+SECRETS_REPLANNED = ("dev-ci-secrets", "dev-secrets")
+# dev-ci's stack with a field that forces a new EFS file system, planned against the applied state.
+REPLACING = "dev-ci, its model cache replaced"
+MODEL_CACHE = "aws_efs_file_system.ecs_model_cache"
+
+
+def replacing_the_model_cache(workdirs: dict[str, Path], under: Path) -> Path:
+    directory = under / "dev-ci-replacing"
+    directory.mkdir()
+    stack = json.loads((workdirs["dev-ci"] / "cdk.tf.json").read_text())
+    stack["resource"]["aws_efs_file_system"]["ecs_model_cache"]["performance_mode"] = "maxIO"
+    (directory / "cdk.tf.json").write_text(json.dumps(stack))
+    shutil.copy(workdirs["dev-ci"] / endpoints.OVERRIDE_FILE, directory / endpoints.OVERRIDE_FILE)
+    return directory
 
 
 @pytest.fixture(scope="module")
-def replans(dev_ci, provided_secret, redis_auth, workdirs, terraform_env) -> dict[str, dict]:
-    """After the applies, set-secret and redis-auth: dev-ci, its secrets stack and dev's planned again,
-    side by side, once for every test that reads them: {"exit": -detailed-exitcode status, "plan": JSON text}."""
+def applied(dev_ci, provided_secret, redis_auth, plan_role, workdirs, terraform_env, moto_url,
+            tmp_path_factory) -> dict:
+    """What the tests of the applied dev-ci read, taken side by side before its destroy: dev-ci planned
+    again by its plan role, as a pull request would (state read, lock taken, every applied resource
+    refreshed with the role's rights only, IAM enforced), REPLACING's plan, dev-ci's state, and every
+    secret value the deployed workspaces hold. Plans are {"exit": -detailed-exitcode status, "plan": JSON text}."""
+    under = tmp_path_factory.mktemp("replans")
+    directories = {"dev-ci": as_plan_role("dev-ci", workdirs, plan_role, under),
+                   REPLACING: replacing_the_model_cache(workdirs, under)}
+    for directory in directories.values():
+        succeed(terraform(["init", "-input=false"], directory, terraform_env))
+    # The replacing plan reads the stored state only (no refresh), so it takes no lock: dev-ci's own holds it.
+    extra = {REPLACING: ["-refresh=false", f"-target={MODEL_CACHE}", "-lock=false"]}
+    with ThreadPoolExecutor(max_workers=len(directories) + 1) as pool:
+        state = pool.submit(terraform, ["state", "pull"], workdirs["dev-ci"], terraform_env)
+        planned = dict(zip(directories, pool.map(lambda name: plan_in(directories[name], terraform_env,
+                                                                      *extra.get(name, [])), directories),
+                           strict=True))
+        return {"plans": planned, "state": succeed(state.result()), "secrets": secret_values(moto_url, provided_secret)}
 
-    def replan(name: str) -> dict:
-        directory = workdirs[name]
-        result = terraform(["plan", "-input=false", "-detailed-exitcode", "-out=again.tfplan"], directory,
-                           terraform_env)
-        assert result.returncode in (0, 2), result.stdout[-6000:] + result.stderr[-6000:]
-        return {"exit": result.returncode,
-                "plan": succeed(terraform(["show", "-json", "again.tfplan"], directory, terraform_env))}
 
-    with ThreadPoolExecutor(max_workers=len(REPLANNED)) as pool:
-        return dict(zip(REPLANNED, pool.map(replan, REPLANNED), strict=True))
-
-
-def test_dev_ci_plans_no_changes_after_apply(replans):
-    plan = json.loads(replans["dev-ci"]["plan"])
+def test_dev_ci_plans_no_changes_after_apply(applied):
+    """What a pull request's plan of the applied dev-ci shows (its plan role's): no change but moto's gaps."""
+    plan = json.loads(applied["plans"]["dev-ci"]["plan"])
     unexpected, gaps_seen = [], set()
     for change in plan["resource_changes"]:
         actions = change["change"]["actions"]
@@ -613,46 +626,10 @@ def secret_values(moto_url: str, provided: dict) -> dict[str, str]:
     return found
 
 
-def test_no_secret_value_in_any_state_or_plan(replans, provided_secret, workdirs, terraform_env, moto_url):
-    values = secret_values(moto_url, provided_secret)
-    assert values["master_key"].startswith("sk-") and len(values["master_key"]) == 3 + 48
-    assert all(len(value) >= 8 for value in values.values()), "a secret read back is implausibly short"
-    for name in REPLANNED:
-        state = succeed(terraform(["state", "pull"], workdirs[name], terraform_env))
-        plan = replans[name]["plan"]
-        for secret, value in values.items():
-            assert value not in state, f"{name}: the {secret} is in the Terraform state"
-            assert value not in plan, f"{name}: the {secret} is in the plan"
-
-
-def test_secrets_are_written_once_and_never_rewritten(replans, provided_secret, moto_url):
-    """Re-planning a secrets stack after set-secret changes nothing: Terraform never writes the
-    placeholder (or a new generated value) over what is there."""
-    for name in ("dev-secrets", "dev-ci-secrets"):
-        assert replans[name]["exit"] == 0, f"{name} plans changes:\n{replans[name]['plan'][:3000]}"
-    parameter = aws("ssm", moto_url).get_parameter(Name=provided_secret["name"], WithDecryption=True)["Parameter"]
-    assert parameter["Value"] == provided_secret["value"]
-
-
 # --- The plan role's rights, enforced by moto ------------------------------------------------
-# moto enforces IAM once INITIAL_NO_AUTH_ACTION_COUNT is reached (reset through its API). It
-# evaluates actions and S3 resources, and (tests/moto_server.py) DynamoDB tables; it does not
-# evaluate conditions or NotResource, which tests/test_ci_access.py checks with an IAM simulator.
-
-@contextmanager
-def iam_enforced(moto_url: str) -> Iterator[None]:
-    def reset(count: bytes) -> None:
-        request = urllib.request.Request(f"{moto_url}/moto-api/reset-auth", data=count, method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 200
-
-    reset(b"0")
-    try:
-        yield
-    finally:
-        reset(b"inf")
-
+# moto enforces IAM for the access keys given to tests/moto_server.enforce_iam: the plan roles' users and
+# their control. It evaluates actions and S3 resources, and (tests/moto_server.py) DynamoDB tables; it
+# does not evaluate conditions or NotResource, which tests/test_ci_access.py checks with an IAM simulator.
 
 def as_user_of_role(moto_url: str, role_name: str) -> dict[str, str]:
     """An IAM user holding exactly the policies the bootstrap stack gave `role_name` (moto
@@ -668,6 +645,7 @@ def as_user_of_role(moto_url: str, role_name: str) -> dict[str, str]:
     for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
         iam.attach_user_policy(UserName=user, PolicyArn=attached["PolicyArn"])
     key = iam.create_access_key(UserName=user)["AccessKey"]
+    enforce_iam(key["AccessKeyId"])
     return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
 
 
@@ -683,12 +661,13 @@ def client_as(service: str, endpoint: str, credentials: dict[str, str]):
 
 @pytest.fixture(scope="module")
 def administrator(plan_role, moto_url) -> dict[str, str]:
-    """The control: a user with AdministratorAccess, so that a refusal is the plan role's policy,
-    not moto (moto answers some JSON services' denials in XML, which botocore reports as '403')."""
+    """The control: a user with AdministratorAccess, IAM enforced, so that a refusal is the plan role's
+    policy, not moto (moto answers some JSON services' denials in XML, which botocore reports as '403')."""
     iam = aws("iam", moto_url)
     iam.create_user(UserName="administrator")
     iam.attach_user_policy(UserName="administrator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     key = iam.create_access_key(UserName="administrator")["AccessKey"]
+    enforce_iam(key["AccessKeyId"])
     return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
 
 
@@ -720,45 +699,9 @@ def test_plan_role_reads_no_secret_and_no_other_state(plan_role, administrator, 
         "the database password": (lambda c: c("secretsmanager").get_secret_value(SecretId=secret_arn), 403),
         "a decryption": (lambda c: c("kms").decrypt(CiphertextBlob=ciphertext), 403),
     }
-    with iam_enforced(moto_url):
-        for label, (call, expected) in reads.items():
-            assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, administrator))) == 200, label
-            assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, plan_role))) == expected, label
-
-
-def test_each_plan_role_plans_its_stack_as_an_administrator_does(plan_role, replans, plans, workdirs, terraform_env,
-                                                                 moto_url, tmp_path):
-    """terraform plan of every stack pull requests plan (the gate's output), each with its own plan
-    role's rights only, IAM enforced: state read, lock taken, every resource of the applied dev-ci
-    refreshed - and the same changes as the administrator's plan (moto's known gaps included)."""
-    roles = {name: plan_role if name == "dev-ci" else as_user_of_role(moto_url, f"litellm-ci-plan-{name}")
-             for name in ("shared", *SHIPPED_WORKSPACES)}
-    admin = {name: json.loads(replans["dev-ci"]["plan"]) if name == "dev-ci" else plans[name] for name in roles}
-    directories = {}
-    for name, credentials in roles.items():
-        directory = directories[name] = tmp_path / name
-        directory.mkdir()
-        shutil.copy(workdirs[name] / "cdk.tf.json", directory / "cdk.tf.json")
-        if (workdirs[name] / LEFT_OUT_FILE).is_file():  # as the administrator's plan: what moto cannot take
-            shutil.copy(workdirs[name] / LEFT_OUT_FILE, directory / LEFT_OUT_FILE)
-        override = json.loads((workdirs[name] / endpoints.OVERRIDE_FILE).read_text())
-        override["provider"]["aws"][0].update(credentials)
-        override["terraform"]["backend"]["s3"].update(credentials)
-        (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps(override))
-        succeed(terraform(["init", "-input=false"], directory, terraform_env))
-
-    def plan(name: str) -> dict:
-        succeed(terraform(["plan", "-input=false", "-out=plan.tfplan"], directories[name], terraform_env))
-        return json.loads(succeed(terraform(["show", "-json", "plan.tfplan"], directories[name], terraform_env)))
-
-    with iam_enforced(moto_url), ThreadPoolExecutor(max_workers=len(roles)) as pool:
-        planned = dict(zip(roles, pool.map(plan, roles), strict=True))
-
-    def changes(document: dict) -> set:
-        return {(change["address"], tuple(change["change"]["actions"])) for change in document["resource_changes"]}
-
-    for name in roles:
-        assert changes(planned[name]) == changes(admin[name]), name
+    for label, (call, expected) in reads.items():
+        assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, administrator))) == 200, label
+        assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, plan_role))) == expected, label
 
 
 # --- The deploy role's rights, against every call of the real apply ------------------------
@@ -859,46 +802,31 @@ def test_every_read_of_the_dev_ci_apply_is_allowed_to_its_plan_role(dev_ci, stac
     assert not refused, f"the plan role cannot refresh what the apply read back: {refused}"
 
 
-def test_the_state_bucket_expires_old_versions(bootstrap, moto_url):
-    """Last in the file: the lifecycle configuration, applied beside the plans, has landed."""
-    succeed(bootstrap["lifecycle"].result())
-    rules = aws("s3", moto_url).get_bucket_lifecycle_configuration(Bucket=PROJECT["bucket"])["Rules"]
-    assert rules and all(rule["Status"] == "Enabled" for rule in rules)
-    assert any("NoncurrentVersionExpiration" in rule for rule in rules), rules
-
-
-def test_guard_stops_a_plan_that_replaces_the_model_cache(dev_ci, workdirs, terraform_env, tmp_path):
-    """A real plan against the applied dev-ci: a field that forces a new EFS file system makes the plan
-    replace it, and the plan review's guard fails naming it and the field."""
-    directory = tmp_path / "dev-ci-replacing"
-    directory.mkdir()
-    stack = json.loads((workdirs["dev-ci"] / "cdk.tf.json").read_text())
-    address = "aws_efs_file_system.ecs_model_cache"
-    stack["resource"]["aws_efs_file_system"]["ecs_model_cache"]["performance_mode"] = "maxIO"
-    (directory / "cdk.tf.json").write_text(json.dumps(stack))
-    shutil.copy(workdirs["dev-ci"] / endpoints.OVERRIDE_FILE, directory / endpoints.OVERRIDE_FILE)
-    succeed(terraform(["init", "-input=false"], directory, terraform_env))
-    # The stored state against the changed configuration: no refresh needed to see the replacement.
-    succeed(terraform(["plan", "-input=false", "-refresh=false", f"-target={address}", "-out=replace.tfplan"],
-                      directory, terraform_env))
-    (directory / "plan.json").write_text(succeed(terraform(["show", "-json", "replace.tfplan"], directory,
-                                                           terraform_env)))
-    review = run_main("plan-report", "--guard", f"dev-ci={directory / 'plan.json'}", timeout=120)
+def test_guard_stops_a_plan_that_replaces_the_model_cache(applied, tmp_path):
+    """A real plan against the applied dev-ci (its stored state, REPLACING): a field that forces a new EFS
+    file system makes the plan replace it, and the plan review's guard fails naming it and the field."""
+    (tmp_path / "plan.json").write_text(applied["plans"][REPLACING]["plan"])
+    review = run_main("plan-report", "--guard", f"dev-ci={tmp_path / 'plan.json'}", timeout=120)
     assert review.returncode == 1, review.stdout + review.stderr
-    assert f"`{address}` replaced (forced by `performance_mode`)" in review.stdout
-    assert f"destructive change: dev-ci: {address} (replace)" in review.stderr
+    assert f"`{MODEL_CACHE}` replaced (forced by `performance_mode`)" in review.stdout
+    assert f"destructive change: dev-ci: {MODEL_CACHE} (replace)" in review.stderr
 
 
 # --- Last: `cdktf destroy dev-ci`, once every test of the applied workspace has run ----------------
 
 @pytest.fixture(scope="module")
-def destroyed(dev_ci, cli) -> tuple[int, list[str]]:
-    return cli("destroy", "dev-ci", "--skip-synth", "--auto-approve")
+def destroyed(applied, provided_secret, cli, workdirs, terraform_env) -> dict:
+    """`cdktf destroy dev-ci`; beside it, the secrets stacks of dev-ci and dev (which it keeps) planned
+    again, by an administrator: {"cli": the destroy's (exit, printed), "replans": name -> plan}."""
+    with ThreadPoolExecutor(max_workers=len(SECRETS_REPLANNED)) as pool:
+        replanning = {name: pool.submit(plan_in, workdirs[name], terraform_env) for name in SECRETS_REPLANNED}
+        destroy = cli("destroy", "dev-ci", "--skip-synth", "--auto-approve")
+        return {"cli": destroy, "replans": {name: replanned.result() for name, replanned in replanning.items()}}
 
 
 def test_cdktf_destroy_succeeds_offline_without_an_error_line(destroyed):
-    cdktf_cli.assert_clean(destroyed)
-    assert not any("providers lock" in line for line in destroyed[1])
+    cdktf_cli.assert_clean(destroyed["cli"])
+    assert not any("providers lock" in line for line in destroyed["cli"][1])
 
 
 def test_cli_output_reads_the_workspace_outputs(dev_ci, destroyed, moto_url):
@@ -914,3 +842,96 @@ def test_destroy_removes_the_workspace_and_keeps_its_secrets(destroyed, moto_url
     assert parameters["Parameters"], "the secrets stack's parameters are gone"
     vpcs = aws("ec2", moto_url).describe_vpcs(Filters=[{"Name": "tag:Workspace", "Values": ["dev-ci"]}])["Vpcs"]
     assert vpcs == []
+
+
+def test_no_secret_value_in_any_state_or_plan(applied, destroyed, workdirs, terraform_env):
+    values = applied["secrets"]
+    assert values["master_key"].startswith("sk-") and len(values["master_key"]) == 3 + 48
+    assert all(len(value) >= 8 for value in values.values()), "a secret read back is implausibly short"
+    states = {"dev-ci": applied["state"]} | {name: succeed(terraform(["state", "pull"], workdirs[name], terraform_env))
+                                              for name in SECRETS_REPLANNED}
+    plans = {"dev-ci": applied["plans"]["dev-ci"]["plan"]} | {name: destroyed["replans"][name]["plan"]
+                                                             for name in SECRETS_REPLANNED}
+    for name, state in states.items():
+        for secret, value in values.items():
+            assert value not in state, f"{name}: the {secret} is in the Terraform state"
+            assert value not in plans[name], f"{name}: the {secret} is in the plan"
+
+
+def test_secrets_are_written_once_and_never_rewritten(destroyed, provided_secret, moto_url):
+    """Re-planning a secrets stack after set-secret changes nothing: Terraform never writes the
+    placeholder (or a new generated value) over what is there."""
+    for name, replan in destroyed["replans"].items():
+        assert replan["exit"] == 0, f"{name} plans changes:\n{replan['plan'][:3000]}"
+    parameter = aws("ssm", moto_url).get_parameter(Name=provided_secret["name"], WithDecryption=True)["Parameter"]
+    assert parameter["Value"] == provided_secret["value"]
+
+
+# --- After the destroy: the plans made beside dev-ci's deploy, the state lock, the bootstrap's last part ----
+# (in the file's order they would hold up the chain of long waits: the deploy, its re-plan, its destroy)
+
+@pytest.mark.parametrize("name", [*PLANNED_BY_ROLES, *PLANNED_BY_ADMINISTRATOR])
+def test_stack_plans_every_resource_against_the_moto_backend(name, plans, stacks):
+    """From an empty state, the plan creates every resource of the stack and changes nothing else: a read
+    its plan role was refused would have failed it."""
+    plan = plans[name]
+    changes = {change["address"]: change["change"]["actions"] for change in plan["resource_changes"]}
+    assert changes == {address: ["create"] for address in addresses(stacks[name])}
+    assert plan["errored"] is False
+
+
+def backend_only(name: str, workdirs: dict[str, Path], under: Path) -> Path:
+    """A configuration with `name`'s S3 backend (state key, lock table) and nothing else: what takes and
+    releases the lock is the backend, and a plan with no provider to start costs a second, not ten."""
+    directory = under / f"{name}-backend"
+    directory.mkdir()
+    stack = json.loads((workdirs[name] / "cdk.tf.json").read_text())
+    (directory / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": stack["terraform"]["backend"]}}))
+    override = json.loads((workdirs[name] / endpoints.OVERRIDE_FILE).read_text())
+    (directory / endpoints.OVERRIDE_FILE).write_text(json.dumps({"terraform": override["terraform"]}))
+    return directory
+
+
+def test_plan_takes_the_state_lock(plans, workdirs, terraform_env, moto_url, tmp_path):
+    """A plan waits for the lock in the DynamoDB table: with the lock held, it fails."""
+    directory = backend_only("dev", workdirs, tmp_path)
+    succeed(terraform(["init", "-input=false"], directory, terraform_env))
+    lock_id = f"{PROJECT['bucket']}/litellm/dev/terraform.tfstate"
+    dynamodb = aws("dynamodb", moto_url)
+    info = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply", "Who": "someone@ci",
+            "Version": "1.11.4", "Created": "2026-11-24T00:00:00Z", "Path": lock_id}
+    dynamodb.put_item(TableName=PROJECT["table"], Item={"LockID": {"S": lock_id}, "Info": {"S": json.dumps(info)}})
+    try:
+        blocked = terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env)
+        assert blocked.returncode != 0
+        assert "Error acquiring the state lock" in blocked.stderr and "someone@ci" in blocked.stderr
+    finally:
+        dynamodb.delete_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
+    succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env))
+    leftover = dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
+    assert "Item" not in leftover, "the plan left its lock behind"
+
+
+def test_a_lock_left_by_the_commands_own_retry_is_released(plans, workdirs, terraform_env, moto_url, tmp_path):
+    """The recovery in `terraform()`, for real: a lock that names this host and is no older than the
+    command (what a retried PutItem leaves) is released and the command run again; the plan then
+    succeeds and leaves no lock behind."""
+    dynamodb = aws("dynamodb", moto_url)
+    lock_id = f"{PROJECT['bucket']}/litellm/shared/terraform.tfstate"
+    created = datetime.now(UTC) + timedelta(minutes=1)  # written after the command started
+    info = {"ID": str(uuid.uuid4()), "Operation": "OperationTypePlan", "Info": "", "Version": "1.11.4",
+            "Who": f"{getpass.getuser()}@{socket.gethostname()}", "Path": lock_id,
+            "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    dynamodb.put_item(TableName=PROJECT["table"], Item={"LockID": {"S": lock_id}, "Info": {"S": json.dumps(info)}})
+    directory = backend_only("shared", workdirs, tmp_path)
+    succeed(terraform(["init", "-input=false"], directory, terraform_env))
+    succeed(terraform(["plan", "-input=false", "-lock-timeout=2s"], directory, terraform_env))
+    assert "Item" not in dynamodb.get_item(TableName=PROJECT["table"], Key={"LockID": {"S": lock_id}})
+
+
+def test_the_state_bucket_expires_old_versions(bootstrap, moto_url):
+    """The lifecycle configuration, applied after the bootstrap beside everything else, has landed."""
+    succeed(bootstrap["lifecycle"].result())
+    rules = aws("s3", moto_url).get_bucket_lifecycle_configuration(Bucket=PROJECT["bucket"])["Rules"]
+    assert rules and all(rule["Status"] == "Enabled" for rule in rules)
+    assert any("NoncurrentVersionExpiration" in rule for rule in rules), rules

@@ -26,7 +26,7 @@ from modules.ci_access.reads import (
 )
 from review.plan_gate import DATA_SOURCES as GATE_DATA_SOURCES
 from tests import terraform_cli
-from tests.conftest import EXAMPLE_DIRECTORIES, ROOT, read_example_stacks, synthesize_examples
+from tests.conftest import EXAMPLE_DIRECTORIES, ROOT, read_example_stacks
 from tests.iam_simulator import ALLOWED, Request, aws_managed_policy, decide
 
 REFRESH_READS = {*REFRESH_READS_MEASURED, *REFRESH_READS_NOT_MEASURED}
@@ -73,8 +73,9 @@ class Project:
 
 
 @pytest.fixture(scope="module")
-def example_stacks(tmp_path_factory) -> dict[str, dict[str, dict]]:
-    return read_example_stacks(synthesize_examples(tmp_path_factory.mktemp("examples"), EXAMPLE_DIRECTORIES))
+def example_stacks(examples_outdir) -> dict[str, dict[str, dict]]:
+    return {name: stacks for name, stacks in read_example_stacks(examples_outdir).items()
+            if name in {directory.name for directory in EXAMPLE_DIRECTORIES}}
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,32 @@ NAMES = SHARED_STACKS + SHIPPED_WORKSPACES + SECRETS_STACKS
 
 @pytest.fixture(scope="module")
 def reports(stacks, terraform_env, tmp_path_factory):
-    """Every stack validated once, a few side by side (terraform_cli.validate_each)."""
-    return terraform_cli.validate_each({name: stacks[name] for name in NAMES}, tmp_path_factory.mktemp("validate"),
-                                       terraform_env["cli_config"])
+    """Every stack validated in one Terraform run (terraform_cli.validate_together)."""
+    return terraform_cli.validate_together({name: stacks[name] for name in NAMES}, tmp_path_factory.mktemp("validate"),
+                                           terraform_env["cli_config"])
 
 
 @pytest.mark.parametrize("stack_name", NAMES)
 def test_stack_passes_terraform_validate(stack_name, reports):
-    report = reports[stack_name].result()
-    assert report["valid"], json.dumps(report["diagnostics"], indent=2)
-    assert report["error_count"] == 0
+    report = reports[stack_name]
+    assert report == {"valid": True, "diagnostics": []}, json.dumps(report["diagnostics"], indent=2)
+
+
+def test_a_stack_validated_together_with_others_reports_its_own_errors(stacks, terraform_env, tmp_path):
+    """validate_together attributes each diagnostic to the stack whose file it names: one stack with an
+    argument the provider does not know fails, the other passes."""
+    valid = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
+             "provider": {"aws": [{"region": "eu-west-1"}]},
+             "resource": {"aws_s3_bucket": {"state": {"bucket": "acme-state"}}}}
+    broken = json.loads(json.dumps(valid))
+    broken["resource"]["aws_s3_bucket"]["state"]["bucket_typo"] = "acme-state"
+    reports = terraform_cli.validate_together({"example/valid": valid, "example/broken": broken}, tmp_path,
+                                              terraform_env["cli_config"])
+    assert reports["example/valid"] == {"valid": True, "diagnostics": []}
+    (diagnostic,) = reports["example/broken"]["diagnostics"]
+    assert reports["example/broken"]["valid"] is False
+    assert (diagnostic["severity"], diagnostic["summary"]) == ("error", "Extraneous JSON object property")
+    assert diagnostic["range"]["filename"] == "stack1/cdk.tf.json" and "bucket_typo" in diagnostic["detail"]
 
 
 def test_a_provider_package_the_lock_file_does_not_know_is_refused(stacks, terraform_env, tmp_path):
