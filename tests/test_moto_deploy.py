@@ -1,8 +1,13 @@
 """The synthesized stacks against moto with the real Terraform and hashicorp/aws provider:
 bootstrap applied, every workspace and secrets stack initialised on the S3 backend it created
-and planned under its DynamoDB lock, dev-ci (with its secrets stack) applied, read back with
-boto3, and planned again with no changes; and no secret value - generated, RDS-managed or set
-with `main.py set-secret` - in any state or plan.
+and planned under its DynamoDB lock (shared and the workspaces by their own plan roles, IAM
+enforced), dev-ci (with its secrets stack) applied, read back with boto3, and planned again by
+its plan role with no changes; and no secret value - generated, RDS-managed or set with
+`main.py set-secret` - in any state or plan.
+
+The file's order follows one chain of long waits, the suite's wall time: the bootstrap, dev-ci's
+deploy, what the tests of the applied workspace read, its destroy. Everything else runs beside it at a
+lower CPU priority, and the tests that read it come after the destroy.
 
 The applies are the official CDKTF CLI's, as README's Deploying runs them (tests/cdktf_cli.py):
 `cdktf deploy bootstrap`, then `cdktf deploy dev-ci-secrets dev-ci` (the secrets stack applied before
