@@ -330,10 +330,15 @@ def teach_iam_enforcement() -> None:
     IAMRequestBase._litellm_infra_iam = True
 
 
+def credential_scope(headers) -> list[str]:
+    """A SigV4 request's credential: [access key, date, region, service, "aws4_request"] ([] if unsigned)."""
+    credential = headers.get("Authorization", "").partition("Credential=")[2]
+    return credential.split(",")[0].split("/") if credential else []
+
+
 def signing_key(headers) -> str | None:
     """The access key a SigV4 request is signed with."""
-    credential = headers.get("Authorization", "").partition("Credential=")[2]
-    return credential.split("/", 1)[0] if credential else None
+    return next(iter(credential_scope(headers)), None)
 
 
 # Access keys whose every request moto authorizes against the key's IAM policies (enforce_iam): the
@@ -384,11 +389,11 @@ def teach_recording() -> None:
     authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def record(self, iam_request_cls, resource: str = "*") -> None:
-        credential = self.headers.get("Authorization", "").partition("Credential=")[2]
-        if credential and _recordings:
+        scope = credential_scope(self.headers)
+        if scope and _recordings:
             action = self._get_action()
             action = action[0] if isinstance(action, list) else action
-            access_key, service = signing_key(self.headers), credential.split(",")[0].split("/")[3]
+            access_key, service = scope[0], scope[3]
             for listens_for, calls in _recordings:
                 if listens_for in (None, access_key):
                     calls.append((iam_action(service, action), resource))

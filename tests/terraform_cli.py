@@ -81,7 +81,7 @@ def validate_together(stacks: dict[str, dict], directory: Path, cli_config: Path
         (directory / f"stack{index}").mkdir(parents=True)
         (directory / f"stack{index}" / "cdk.tf.json").write_text(json.dumps(validation_copy(stack)))
         modules[name] = f"stack{index}"
-    root = {"module": {f"stack{index}": {"source": f"./{folder}"} for index, folder in enumerate(modules.values())}}
+    root = {"module": {folder: {"source": f"./{folder}"} for folder in modules.values()}}
     (directory / "main.tf.json").write_text(json.dumps(root))
     shutil.copy(LOCK_FILE, directory / ".terraform.lock.hcl")
     init = run(["init", "-backend=false", "-input=false", "-lockfile=readonly"], cwd=directory, cli_config=cli_config)

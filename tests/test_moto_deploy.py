@@ -649,6 +649,11 @@ def as_user_of_role(moto_url: str, role_name: str) -> dict[str, str]:
         iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=json.dumps(document))
     for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
         iam.attach_user_policy(UserName=user, PolicyArn=attached["PolicyArn"])
+    return enforced_access_key(iam, user)
+
+
+def enforced_access_key(iam, user: str) -> dict[str, str]:
+    """A new access key of `user`, every request it signs authorized by moto against the user's policies."""
     key = iam.create_access_key(UserName=user)["AccessKey"]
     enforce_iam(key["AccessKeyId"])
     return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
@@ -671,9 +676,7 @@ def administrator(plan_role, moto_url) -> dict[str, str]:
     iam = aws("iam", moto_url)
     iam.create_user(UserName="administrator")
     iam.attach_user_policy(UserName="administrator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    key = iam.create_access_key(UserName="administrator")["AccessKey"]
-    enforce_iam(key["AccessKeyId"])
-    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+    return enforced_access_key(iam, "administrator")
 
 
 def status_of(call) -> int:

@@ -29,7 +29,7 @@ def test_stack_passes_terraform_validate(stack_name, reports):
     assert report == {"valid": True, "diagnostics": []}, json.dumps(report["diagnostics"], indent=2)
 
 
-def test_a_stack_validated_together_with_others_reports_its_own_errors(stacks, terraform_env, tmp_path):
+def test_a_stack_validated_together_with_others_reports_its_own_errors(terraform_env, tmp_path):
     """validate_together attributes each diagnostic to the stack whose file it names: one stack with an
     argument the provider does not know fails, the other passes."""
     valid = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
