@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests import tools
+from tests import terraform_cli, tools
 
 # ANSI colours and cursor moves of the CLI's terminal UI (it draws one even without a terminal).
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -55,7 +55,7 @@ def assert_clean(run: tuple[int, list[str]]) -> None:
 
 def runner(project: Path, moto_url: str, terraform_env: dict, home: Path) -> Run:
     """`cdktf ARGS` in `project` (a directory with a cdktf.json): offline (the Terraform CLI config's
-    mirror, no version check), pointed at moto; returns (exit code, output lines)."""
+    mirror, no version check), pointed at moto, `env` added; returns (exit code, output lines)."""
     executable = tools.npm_tool("cdktf-cli") / "node_modules" / ".bin" / "cdktf"
     environment = {
         **{key: value for key, value in os.environ.items() if not key.startswith("JSII_SILENCE_")},
@@ -65,14 +65,15 @@ def runner(project: Path, moto_url: str, terraform_env: dict, home: Path) -> Run
         "CDKTF_HOME": str(home),
         "CHECKPOINT_DISABLE": "1",
         "DISABLE_VERSION_CHECK": "true",
+        **terraform_cli.GO_GARBAGE_COLLECTION,  # the Terraform the CLI runs
         "AWS_ACCESS_KEY_ID": "local-endpoint",
         "AWS_SECRET_ACCESS_KEY": "local-endpoint",
     }
 
-    def run(*args: str, timeout: int = 900) -> tuple[int, list[str]]:
+    def run(*args: str, timeout: int = 900, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
         started = time.monotonic()
-        result = subprocess.run([str(executable), *args], cwd=project, env=environment, capture_output=True,
-                                text=True, timeout=timeout)
+        result = subprocess.run([str(executable), *args], cwd=project, env={**environment, **(env or {})},
+                                capture_output=True, text=True, timeout=timeout)
         printed = lines(result.stdout + result.stderr)
         print(f"\ncdktf {' '.join(args)}: exit {result.returncode} after {time.monotonic() - started:.0f} s")
         return result.returncode, printed

@@ -1,5 +1,5 @@
 """Shared fixtures. The whole session synthesizes once, in a subprocess: the pytest process never
-imports the provider bindings (about 1 GB and 10-20 s per process)."""
+imports the provider bindings (several seconds and hundreds of MB per process)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # worker lowers it once its file is done. The files that start beside it need no shared synthesis, which
 # the moto worker would otherwise wait for at their priority.
 LONG_POLE = FIRST[0]
-OTHER_FILES_NICENESS = 10
+OTHER_FILES_NICENESS = 19
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -95,7 +95,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def bindings_stay_out_of_the_test_process() -> Iterator[None]:
     """Synthesis runs in a subprocess: a test that imports a module built on the provider
-    bindings costs ~1 GB and 10 s in every worker. Fails the session's last test if one did."""
+    bindings costs seconds and hundreds of MB in every worker. Fails the session's last test if one did."""
     yield
     assert "cdktf_cdktf_provider_aws" not in sys.modules, (
         "a test imported the provider bindings; import the plain-data module instead")

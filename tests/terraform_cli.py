@@ -23,6 +23,11 @@ MIRROR_CANDIDATES = (
 HASHICORP = "registry.terraform.io/hashicorp"
 LOCK_FILE = Path(__file__).resolve().parent.parent / "stacks" / "terraform.lock.hcl"
 AWS_VERSION = "5.100.0"
+# Every Terraform command starts the AWS provider one to four times, and each start builds the provider's
+# whole schema, allocation-heavy Go: collecting garbage at 400 % heap growth instead of 100 % costs about a
+# fifth less CPU (the moto file's Terraform: 312 -> 245 CPU-seconds) for ~150 MB more per process.
+# GOGC=off was slower: a big plan grew to 2.7 GB.
+GO_GARBAGE_COLLECTION = {"GOGC": "400"}
 
 
 class TerraformUnavailable(RuntimeError):
@@ -109,6 +114,7 @@ def run(args: list[str], *, cwd: Path, cli_config: Path, env: dict[str, str] | N
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
+        **GO_GARBAGE_COLLECTION,
         **(env or {}),
     }
     lower_priority = ["nice", "-n", str(niceness)] if niceness > 0 else []
