@@ -352,6 +352,7 @@ def stage(bootstrap, workdirs, cli, terraform_env, stacks, moto_url, tmp_path_fa
     def plan(name: str) -> dict:
         return planned_changes(initialised(directories[name]), terraform_env, niceness=SIDE_WORK)
 
+    leave_out_what_moto_cannot_create(workdirs["dev-ci"])  # the plan role's copy below takes it too
     with ThreadPoolExecutor(max_workers=3) as pool:
         applying = pool.submit(apply_dev_ci, workdirs, cli)
         replan = pool.submit(initialised, as_plan_role("dev-ci", workdirs, roles["dev-ci"], under))
@@ -540,15 +541,18 @@ def addresses(stack: dict) -> list[str]:
     return [f"{resource_type}.{name}" for resource_type, by_name in stack["resource"].items() for name in by_name]
 
 
-def apply_dev_ci(workdirs: dict[str, Path], cli: cdktf_cli.Run) -> dict:
-    """`cdktf deploy dev-ci-secrets dev-ci`: the secrets stack first (the workspace's task reads the
-    parameters it writes), then the workspace, each stack's requests recorded by its access key."""
-    directory = workdirs["dev-ci"]
+def leave_out_what_moto_cannot_create(directory: Path) -> None:
+    """LEFT_OUT_FILE beside dev-ci's stack: before its deploy, and before any copy of the directory."""
     runnable = json.loads((directory / "cdk.tf.json").read_text())
     for address, reason in MOTO_UNSUPPORTED.items():
         assert address in addresses(runnable), f"{address} no longer exists: drop it from MOTO_UNSUPPORTED"
         print(f"\nmoto limitation: {address} not applied: {reason}")
     (directory / LEFT_OUT_FILE).write_text(json.dumps(count_zero(MOTO_UNSUPPORTED), indent=2))
+
+
+def apply_dev_ci(workdirs: dict[str, Path], cli: cdktf_cli.Run) -> dict:
+    """`cdktf deploy dev-ci-secrets dev-ci`: the secrets stack first (the workspace's task reads the
+    parameters it writes), then the workspace, each stack's requests recorded by its access key."""
     with recording(SIGNING_KEYS["dev-ci-secrets"]) as secrets_calls, recording(SIGNING_KEYS["dev-ci"]) as calls:
         deployed = cli("deploy", *DEV_CI_STACKS, "--skip-synth", "--auto-approve")
     assert deployed[0] == 0, "\n".join(deployed[1][-80:])
