@@ -331,7 +331,7 @@ def as_plan_role(name: str, workdirs: dict[str, Path], credentials: dict[str, st
 
 
 @pytest.fixture(scope="module")
-def stage(bootstrap, workdirs, cli, terraform_env, stacks, moto_url, tmp_path_factory) -> Iterator[dict]:
+def stage(bootstrap, workdirs, cli, terraform_env, moto_url, tmp_path_factory) -> Iterator[dict]:
     """dev-ci's deploy starts at once: it begins the chain of the file's long waits (the deploy, its
     re-plan, its destroy), mostly the provider's pollers. Beside it, at a lower CPU priority, on the moto
     S3 backend: each stack a pull request plans, planned with its own plan role's rights only, IAM
