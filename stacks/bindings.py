@@ -28,7 +28,6 @@ class WithoutEagerImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def __init__(self, package: str = PACKAGE) -> None:
         self.package = package
-        self.head = ""
 
     def find_spec(self, fullname: str, path=None, target=None) -> importlib.machinery.ModuleSpec | None:
         if fullname != self.package:
@@ -40,15 +39,14 @@ class WithoutEagerImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             head, found, _ = published.read().partition(EAGER_IMPORTS)
         if not found:
             return None
-        self.head = head
-        spec.loader = self
+        spec.loader, spec.loader_state = self, head
         return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None  # the default module
 
     def exec_module(self, module: ModuleType) -> None:
-        exec(compile(self.head, module.__spec__.origin, "exec"), module.__dict__)  # noqa: S102
+        exec(compile(module.__spec__.loader_state, module.__spec__.origin, "exec"), module.__dict__)  # noqa: S102
 
 
 def install() -> None:

@@ -77,10 +77,11 @@ MOTO_UNSUPPORTED = {
         "would refuse the config object's PutObject (and every read) even over HTTPS",
 }
 LEFT_OUT_FILE = "moto_left_out_override.tf.json"
-# In every directory Terraform runs in: with it, `init` links the provider from the shared plugin cache;
-# without it, `init` installs the provider into the cache again, under the feet of the commands running
-# beside it ("there is no package ... cached in .terraform/providers").
-LOCK_FILE = ".terraform.lock.hcl"
+# In every directory Terraform runs in (stacks/publish.py's name for it, which tests cannot import): with
+# it, `init` links the provider from the shared plugin cache; without it, `init` installs the provider into
+# the cache again, under the feet of the commands running beside it ("there is no package ... cached in
+# .terraform/providers").
+STACK_LOCK_FILE = ".terraform.lock.hcl"
 
 # Attributes moto does not round-trip, so a re-plan after apply shows them changed although
 # nothing changed. Only these may differ, each where its predicate holds, and each must still
@@ -154,7 +155,7 @@ def workdirs(project, stacks, synth_dir, terraform_env, moto_url) -> dict[str, P
         directory = project / "cdktf.out" / "stacks" / name
         directory.mkdir()
         (directory / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
-        shutil.copy(synth_dir / "stacks" / name / LOCK_FILE, directory / LOCK_FILE)
+        shutil.copy(synth_dir / "stacks" / name / STACK_LOCK_FILE, directory / STACK_LOCK_FILE)
         override = endpoints.override(stack, moto_url, local_state=str(directory / "bootstrap.tfstate"))
         if name in SIGNING_KEYS:
             override = signed_as(override, {"access_key": SIGNING_KEYS[name]})
@@ -321,7 +322,7 @@ def as_plan_role(name: str, workdirs: dict[str, Path], credentials: dict[str, st
     plan role's credentials, as plan-stacks.yml plans the gate's output with the role's rights only."""
     directory = under / name
     directory.mkdir()
-    for kept in ("cdk.tf.json", LOCK_FILE):
+    for kept in ("cdk.tf.json", STACK_LOCK_FILE):
         shutil.copy(workdirs[name] / kept, directory / kept)
     if (workdirs[name] / LEFT_OUT_FILE).is_file():  # as the administrator's apply: what moto cannot take
         shutil.copy(workdirs[name] / LEFT_OUT_FILE, directory / LEFT_OUT_FILE)
@@ -362,7 +363,7 @@ def stage(bootstrap, workdirs, cli, terraform_env, moto_url, tmp_path_factory) -
 
 @pytest.fixture(scope="module")
 def plans(stage) -> dict[str, dict]:
-    return {name: planned.result() for name, planned in stage["plans"].items()}
+    return {name: future.result() for name, future in stage["plans"].items()}
 
 
 def test_bootstrap_creates_the_state_backend(bootstrap, moto_url):
@@ -672,9 +673,8 @@ def applied(stage, dev_ci, provided_secret, redis_auth, cli, terraform_env, stac
         output, state = output.result(), succeed(state.result())
     resources = [f"{resource['type']}.{resource['name']}" for resource in json.loads(state)["resources"]
                  if resource["mode"] == "managed" and resource["instances"]]
-    total = len(addresses(stacks["dev-ci"]))
-    print(f"\ndev-ci: {len(resources)} of {total} resources applied to moto")
-    return {"state": state, "resources": resources, "total": total, "outputs": json.loads(state)["outputs"],
+    print(f"\ndev-ci: {len(resources)} of {len(addresses(stacks['dev-ci']))} resources applied to moto")
+    return {"state": state, "resources": resources, "outputs": json.loads(state)["outputs"],
             "replanned": directory, "cli_output": output, "outputs_file": outputs_file,
             "secrets": secret_values(moto_url, provided_secret)}
 
@@ -892,7 +892,7 @@ def replacing_the_model_cache(workdirs: dict[str, Path], state: str, moto_url: s
     stack["resource"]["aws_efs_file_system"]["ecs_model_cache"]["performance_mode"] = "maxIO"
     stack["terraform"]["backend"] = {"local": {}}
     (directory / "cdk.tf.json").write_text(json.dumps(stack))
-    shutil.copy(workdirs["dev-ci"] / LOCK_FILE, directory / LOCK_FILE)
+    shutil.copy(workdirs["dev-ci"] / STACK_LOCK_FILE, directory / STACK_LOCK_FILE)
     # Not at the local backend's default path, which `init` would take for a state to migrate.
     (directory / "applied.tfstate").write_text(state)
     override = endpoints.override(stack, moto_url, local_state=str(directory / "applied.tfstate"))
