@@ -163,10 +163,12 @@ def main() -> None:
     """Check every CONFIG.yaml given, each in a child forked from a process that imported LiteLLM
     once: every file starts from a freshly imported LiteLLM, as the proxy does, without paying the
     import (most of the time) again. The children run side by side (CHILDREN_AT_ONCE); one JSON
-    object per line, in the order given, once all are done."""
+    object per line, in the order given, once all are done; then the options of the image's entry
+    point, `litellm` (what its --help lists), on a line of their own."""
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: no model price download (read at import)
     import litellm  # noqa: F401
     from litellm.proxy import proxy_server  # noqa: F401
+    from litellm.proxy.proxy_cli import run_server  # the image's `litellm` entry point (a click command)
 
     paths = sys.argv[1:]
     results: dict[int, dict] = {}
@@ -182,6 +184,8 @@ def main() -> None:
             reap(running, results, paths, directory)
     for index, path in enumerate(paths):
         print(json.dumps({"path": path, **results[index]}), flush=True)
+    options = {option for parameter in run_server.params for option in [*parameter.opts, *parameter.secondary_opts]}
+    print(json.dumps({"command_line_options": sorted(option for option in options if option.startswith("--"))}))
 
 
 def fork_check(path: str, written: Path) -> int:

@@ -37,7 +37,7 @@ class TerraformUnavailable(RuntimeError):
 def terraform_binary() -> str:
     found = shutil.which("terraform")
     if not found:
-        raise TerraformUnavailable("terraform is not on PATH; install Terraform >= 1.5 (README: Prerequisites)")
+        raise TerraformUnavailable("terraform is not on PATH; install Terraform >= 1.11 (README: Prerequisites)")
     return found
 
 
@@ -103,6 +103,20 @@ def validate_together(stacks: dict[str, dict], directory: Path, cli_config: Path
         diagnostics = [d for d in report["diagnostics"] if folder_of(d) == folder] + unattributed
         reports[name] = {"valid": not any(d["severity"] == "error" for d in diagnostics), "diagnostics": diagnostics}
     return reports
+
+
+def streamed(stdout: str) -> list[dict]:
+    """The messages Terraform streamed on stdout with -json."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"@level"')]
+
+
+def planned_changes(stdout: str) -> dict:
+    """What `plan -json` streamed: {"changes": address -> action, "summary": the change summary} (a
+    `show -json` of the saved plan would start the provider once more, for values these do not hold)."""
+    messages = streamed(stdout)
+    (summary,) = [message["changes"] for message in messages if message["type"] == "change_summary"]
+    return {"summary": summary, "changes": {message["change"]["resource"]["addr"]: message["change"]["action"]
+                                            for message in messages if message["type"] == "planned_change"}}
 
 
 def run(args: list[str], *, cwd: Path, cli_config: Path, env: dict[str, str] | None = None,

@@ -222,8 +222,10 @@ def terraform(args: list[str], directory: Path, terraform_env: dict, timeout: in
 
 def reported(result) -> str:
     """What Terraform reported: its stderr, or with -json the text of the diagnostics it streamed on stdout."""
-    return result.stderr + "\n".join(f"{message['diagnostic']['summary']}\n{message['diagnostic'].get('detail', '')}"
-                                      for message in streamed(result) if message["type"] == "diagnostic")
+    diagnostics = [message["diagnostic"] for message in terraform_cli.streamed(result.stdout)
+                   if message["type"] == "diagnostic"]
+    return result.stderr + "\n".join(f"{diagnostic['summary']}\n{diagnostic.get('detail', '')}"
+                                      for diagnostic in diagnostics)
 
 
 def own_orphaned_lock(result, started: datetime) -> str | None:
@@ -266,17 +268,22 @@ def bootstrap(workdirs, cli, terraform_env, moto_url, stacks) -> Iterator[dict]:
     deployed = cli("deploy", "bootstrap", "--skip-synth", "--auto-approve")
     assert deployed[0] == 0, "\n".join(deployed[1][-80:])
     (directory / APPLIED_LATER_FILE).unlink()
-    outputs = json.loads(succeed(terraform(["output", "-json"], directory, terraform_env)))
     s3 = aws("s3", moto_url)
     applied_policy = json.loads(s3.get_bucket_policy(Bucket=PROJECT["bucket"])["Policy"])
     s3.delete_bucket_policy(Bucket=PROJECT["bucket"])
     address = "aws_s3_bucket_policy.state_backend_state_policy"
     print(f"\nmoto limitation: {address} applied, read back, then removed from moto: {MOTO_LIMITATIONS[address]}")
+
+    def outputs() -> dict:
+        read = json.loads(succeed(terraform(["output", "-json"], directory, terraform_env)))
+        return {name: value["value"] for name, value in read.items()}
+
+    # Off the chain, one after the other (both use the bootstrap's local state): its outputs, then the rest.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        read = pool.submit(outputs)
         lifecycle = pool.submit(terraform, ["apply", "-auto-approve", "-input=false", f"-target={STATE_LIFECYCLE}"],
                                 directory, terraform_env)
-        yield {"outputs": {name: value["value"] for name, value in outputs.items()}, "state_policy": applied_policy,
-               "lifecycle": lifecycle, "cli": deployed}
+        yield {"outputs": read, "state_policy": applied_policy, "lifecycle": lifecycle, "cli": deployed}
 
 
 def planned(directory: Path, terraform_env: dict, *extra: str, niceness: int = 0) -> int:
@@ -298,23 +305,13 @@ def plan_in(directory: Path, terraform_env: dict, *extra: str, niceness: int = 0
             "plan": shown(directory, terraform_env, niceness=niceness)}
 
 
-def streamed(result) -> list[dict]:
-    """The messages Terraform streamed on stdout with -json."""
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"@level"')]
-
-
 def planned_changes(directory: Path, terraform_env: dict, niceness: int = 0) -> dict:
     """plan -json in an initialised `directory`, saved to plan.tfplan: {"exit": -detailed-exitcode's status,
-    "changes": address -> action, "summary": the change summary}, as Terraform streams them (a `show -json`
-    would start the provider once more, for values these plans' tests do not read)."""
+    "changes": address -> action, "summary": the change summary}, as Terraform streams them."""
     result = terraform(["plan", "-input=false", "-detailed-exitcode", "-json", "-out=plan.tfplan"], directory,
                        terraform_env, niceness=niceness)
     assert result.returncode in (0, 2), reported(result)[-6000:]
-    messages = streamed(result)
-    (summary,) = [message["changes"] for message in messages if message["type"] == "change_summary"]
-    return {"exit": result.returncode, "summary": summary,
-            "changes": {message["change"]["resource"]["addr"]: message["change"]["action"]
-                        for message in messages if message["type"] == "planned_change"}}
+    return {"exit": result.returncode, **terraform_cli.planned_changes(result.stdout)}
 
 
 def as_plan_role(name: str, workdirs: dict[str, Path], credentials: dict[str, str], under: Path) -> Path:
@@ -367,7 +364,7 @@ def plans(stage) -> dict[str, dict]:
 
 
 def test_bootstrap_creates_the_state_backend(bootstrap, moto_url):
-    outputs = bootstrap["outputs"]
+    outputs = bootstrap["outputs"].result()
     assert outputs["state_bucket"] == PROJECT["bucket"] and outputs["lock_table"] == PROJECT["table"]
     (statement,) = bootstrap["state_policy"]["Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

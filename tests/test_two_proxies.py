@@ -35,6 +35,7 @@ from modules.ecs_service.containers import LITELLM_HEALTH_SCRIPT
 from tests import tools
 from tests.conftest import ROOT
 from tests.loopback.fake_ollama import REPLY, FakeOllama
+from tests.loopback.stand_in_proxy import WITHOUT_DATABASE, StandInProxy
 from tests.redis_server import free_port, redis_server
 from tests.test_litellm_config import workspace
 
@@ -163,6 +164,7 @@ def test_the_container_health_check_passes_against_a_live_proxy(proxies):
 # --- main.py smoke: the checks (operations/smoke_checks.py) against the real proxies ---------------
 
 SMOKE_CHECKS = ROOT / "operations" / "smoke_checks.py"
+STAND_IN = ROOT / "tests" / "loopback" / "stand_in_proxy.py"
 
 
 def smoke_checks(port: int, *args: str, key: str, python: Path | None = None) -> subprocess.CompletedProcess:
@@ -222,51 +224,8 @@ def test_the_smoke_checks_fail_where_no_proxy_answers(proxies):
     assert "FAILED liveliness: the proxy did not answer /health/liveliness within 3 s" in result.stdout
 
 
-class ConnectedDatabase:
-    """Stands in for a proxy with a database: answers what LiteLLM answers, nothing else. LiteLLM
-    1.108.7, proxy/health_endpoints/_health_endpoints.py, _get_health_readiness_details() (served at
-    /health/readiness/details) with a Prisma client:
-        return {"status": "healthy", "db": db_status, "cache": cache_type, "litellm_version": version,
-                "success_callbacks": success_callback_names, "use_aiohttp_transport": ..., "log_level": ...,
-                "is_detailed_debug": ..., "show_no_redis_warning": ..., "show_env_credential_login_warning": ...}
-    where db_status is _readiness_db_status(), "connected" for a reachable database; and
-    health_liveliness() returns "I'm alive!"."""
-
-    READINESS = {"status": "healthy", "db": "connected", "cache": "redis", "litellm_version": "1.108.7",
-                 "success_callbacks": [], "use_aiohttp_transport": True, "log_level": "WARNING",
-                 "is_detailed_debug": False, "show_no_redis_warning": False,
-                 "show_env_credential_login_warning": False}
-
-    def __enter__(self) -> int:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                body = {"/health/liveliness": "I'm alive!",
-                        "/health/readiness/details": ConnectedDatabase.READINESS}.get(
-                    self.path, {"object": "list", "data": [{"id": "llama3.2:3b", "object": "model"}]})
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self.server.server_address[1]
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_database_check_passes_where_litellm_reports_a_connected_database():
-    with ConnectedDatabase() as port:
+    with StandInProxy(database="connected") as port:
         result = smoke_checks(port, "--database", "--cache", "--model", "llama3.2:3b", key="sk-stand-in")
     assert result.returncode == 0, result.stdout
     assert "ok database: connected" in result.stdout
@@ -274,9 +233,11 @@ def test_the_database_check_passes_where_litellm_reports_a_connected_database():
 
 def test_the_one_off_task_script_runs_a_proxy_checks_it_and_exits_with_the_checks_status(proxies):
     """SMOKE_SCRIPT as the litellm container of the smoke task runs it (`/bin/sh -c SCRIPT smoke ARGS`):
-    here `litellm` from the virtualenv stands in for the image's entry point, with the rendered config.
-    A check that fails (the database: there is none) is the script's exit code, and the proxy it
-    started is gone afterwards."""
+    here `litellm` from the virtualenv stands in for the image's entry point, with the rendered config,
+    and every check passes. A check that fails is the script's exit code: the database's, against
+    tests/loopback/stand_in_proxy.py as `litellm` (what LiteLLM answers without a database, as the
+    real proxies above do, for a second LiteLLM start's ~12 CPU-seconds less). Each time, the proxy
+    the script started is gone afterwards."""
     from operations.ecs import SMOKE_CHECKS_VARIABLE, smoke_script
 
     directory, port = proxies["directory"], free_port()
@@ -291,9 +252,17 @@ def test_the_one_off_task_script_runs_a_proxy_checks_it_and_exits_with_the_check
         SMOKE_CHECKS_VARIABLE: SMOKE_CHECKS.read_text(),
     }
     proxy_arguments = ["--config", str(directory / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)]
-    for extra, code in (([], 0), (["--database"], 11)):
+    stand_in = directory / "stand-in-bin"
+    stand_in.mkdir()
+    (stand_in / "litellm").write_text(f'#!/bin/sh\nexec "{bin_directory / "python"}" "{STAND_IN}" "$@"\n')
+    (stand_in / "litellm").chmod(0o755)
+    runs = (([], 0, environment["PATH"], f"ok completion of llama3.2:3b: {len(REPLY)} characters"),
+            (["--database"], 11, f"{stand_in}:{environment['PATH']}",
+             f"FAILED database: the database is not connected: db='{WITHOUT_DATABASE}'"))
+    for extra, code, path, last_line in runs:
         script = smoke_script([*arguments, *extra])
-        started = subprocess.Popen(["/bin/sh", "-c", script, "smoke", *proxy_arguments], env=environment,
+        started = subprocess.Popen(["/bin/sh", "-c", script, "smoke", *proxy_arguments],
+                                   env={**environment, "PATH": path},
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             output, _ = started.communicate(timeout=START_SECONDS + 60)
@@ -301,6 +270,7 @@ def test_the_one_off_task_script_runs_a_proxy_checks_it_and_exits_with_the_check
             if started.poll() is None:
                 os.killpg(started.pid, 9)
         assert started.returncode == code, output.decode(errors="replace")[-4000:]
+        assert last_line in output.decode(errors="replace").splitlines(), output.decode(errors="replace")[-4000:]
         wait_until(lambda: not answering(port), 30, "the script's proxy to stop")
         assert proxies["master_key"].encode() not in output
     # A stopped proxy: the one the script ran, on its port.
