@@ -105,6 +105,17 @@ def validate_together(stacks: dict[str, dict], directory: Path, cli_config: Path
     return reports
 
 
+def addresses(stack: dict) -> list[str]:
+    """Every resource address of a synthesized stack (TYPE.NAME)."""
+    return [f"{resource_type}.{name}" for resource_type, by_name in stack["resource"].items() for name in by_name]
+
+
+def creating_every(addresses: list[str]) -> dict:
+    """What planned_changes reads from a plan that creates exactly these resources and nothing else."""
+    return {"changes": dict.fromkeys(addresses, "create"),
+            "summary": {"add": len(addresses), "change": 0, "import": 0, "remove": 0, "operation": "plan"}}
+
+
 def streamed(stdout: str) -> list[dict]:
     """The messages Terraform streamed on stdout with -json."""
     return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"@level"')]

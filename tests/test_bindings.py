@@ -4,7 +4,7 @@ which loads when a stack imports it; a package without the list of imports loads
 from __future__ import annotations
 
 import importlib
-import importlib.util
+import importlib.machinery
 import sys
 from pathlib import Path
 

@@ -213,9 +213,7 @@ def test_001_plans_on_moto(examples, terraform_env, tmp_path):
             result = terraform_cli.run(command, cwd=tmp_path, cli_config=config, timeout=600)
             assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     plan = terraform_cli.planned_changes(result.stdout)
-    resources = [f"{resource_type}.{name}" for resource_type, by_name in stack["resource"].items() for name in by_name]
-    assert plan["changes"] == dict.fromkeys(resources, "create")
-    assert plan["summary"] == {"add": len(resources), "change": 0, "import": 0, "remove": 0, "operation": "plan"}
+    assert plan == terraform_cli.creating_every(terraform_cli.addresses(stack))
     created = {address.split(".")[0] for address in plan["changes"]}
     assert {"aws_acm_certificate", "aws_route53_record", "aws_elasticache_replication_group", "aws_ecs_service",
             "aws_wafv2_web_acl", "aws_db_instance"} <= created

@@ -263,7 +263,7 @@ def count_zero(addresses_left_out) -> dict:
 @pytest.fixture(scope="module")
 def bootstrap(workdirs, cli, terraform_env, moto_url, stacks) -> Iterator[dict]:
     directory = workdirs["bootstrap"]
-    assert STATE_LIFECYCLE in addresses(stacks["bootstrap"])
+    assert STATE_LIFECYCLE in terraform_cli.addresses(stacks["bootstrap"])
     (directory / APPLIED_LATER_FILE).write_text(json.dumps(count_zero([STATE_LIFECYCLE])))
     deployed = cli("deploy", "bootstrap", "--skip-synth", "--auto-approve")
     assert deployed[0] == 0, "\n".join(deployed[1][-80:])
@@ -473,9 +473,7 @@ def test_redis_auth_refuses_a_workspace_without_a_managed_redis(moto_url):
 def test_stack_plans_every_resource_against_the_moto_backend(name, plans, stacks):
     """From an empty state, the plan creates every resource of the stack and changes nothing else: a read
     its plan role was refused would have failed it."""
-    created = {address: "create" for address in addresses(stacks[name])}
-    summary = {"add": len(created), "change": 0, "import": 0, "remove": 0, "operation": "plan"}
-    assert plans[name] == {"exit": 2, "changes": created, "summary": summary}
+    assert plans[name] == {"exit": 2, **terraform_cli.creating_every(terraform_cli.addresses(stacks[name]))}
 
 
 def backend_only(name: str, workdirs: dict[str, Path], under: Path) -> Path:
@@ -535,15 +533,11 @@ def test_the_state_bucket_expires_old_versions(bootstrap, moto_url):
     assert any("NoncurrentVersionExpiration" in rule for rule in rules), rules
 
 
-def addresses(stack: dict) -> list[str]:
-    return [f"{resource_type}.{name}" for resource_type, by_name in stack["resource"].items() for name in by_name]
-
-
 def leave_out_what_moto_cannot_create(directory: Path) -> None:
     """LEFT_OUT_FILE beside dev-ci's stack: before its deploy, and before any copy of the directory."""
-    runnable = json.loads((directory / "cdk.tf.json").read_text())
+    runnable = terraform_cli.addresses(json.loads((directory / "cdk.tf.json").read_text()))
     for address, reason in MOTO_UNSUPPORTED.items():
-        assert address in addresses(runnable), f"{address} no longer exists: drop it from MOTO_UNSUPPORTED"
+        assert address in runnable, f"{address} no longer exists: drop it from MOTO_UNSUPPORTED"
         print(f"\nmoto limitation: {address} not applied: {reason}")
     (directory / LEFT_OUT_FILE).write_text(json.dumps(count_zero(MOTO_UNSUPPORTED), indent=2))
 
@@ -563,7 +557,8 @@ def dev_ci(stage) -> dict:
 
 
 def test_dev_ci_applies_every_resource_moto_supports(applied, stacks):
-    assert sorted(applied["resources"]) == sorted(set(addresses(stacks["dev-ci"])) - set(MOTO_UNSUPPORTED))
+    expected = set(terraform_cli.addresses(stacks["dev-ci"])) - set(MOTO_UNSUPPORTED)
+    assert sorted(applied["resources"]) == sorted(expected)
 
 
 @pytest.fixture(scope="module")
@@ -668,10 +663,11 @@ def applied(stage, dev_ci, provided_secret, redis_auth, cli, terraform_env, stac
         state = pool.submit(terraform, ["state", "pull"], directory, terraform_env)
         planned(directory, terraform_env)
         output, state = output.result(), succeed(state.result())
-    resources = [f"{resource['type']}.{resource['name']}" for resource in json.loads(state)["resources"]
+    read = json.loads(state)
+    resources = [f"{resource['type']}.{resource['name']}" for resource in read["resources"]
                  if resource["mode"] == "managed" and resource["instances"]]
-    print(f"\ndev-ci: {len(resources)} of {len(addresses(stacks['dev-ci']))} resources applied to moto")
-    return {"state": state, "resources": resources, "outputs": json.loads(state)["outputs"],
+    print(f"\ndev-ci: {len(resources)} of {len(terraform_cli.addresses(stacks['dev-ci']))} resources applied to moto")
+    return {"state": state, "resources": resources, "outputs": read["outputs"],
             "replanned": directory, "cli_output": output, "outputs_file": outputs_file,
             "secrets": secret_values(moto_url, provided_secret)}
 
