@@ -6,7 +6,7 @@ at the local endpoint, and the CLI prints no `[ERROR]` line.
 
 The CLI's other commands run where the stacks are applied anyway: tests/test_moto_deploy.py deploys
 bootstrap and dev-ci-secrets + dev-ci with `cdktf deploy --skip-synth` over the directories it plans,
-reads `cdktf output dev-ci` and ends with `cdktf destroy dev-ci`.
+reads `cdktf output dev-ci`, and in CI's second pass (`pytest -m destroy`) ends with `cdktf destroy dev-ci`.
 
 The project is the repository's main.py with an environments directory of dev-ci only (and the
 shipped project.toml): four stacks, a short synthesis.

@@ -1,21 +1,24 @@
 """The synthesized stacks against moto with the real Terraform and hashicorp/aws provider:
-bootstrap applied, every workspace and secrets stack initialised on the S3 backend it created
-and planned under its DynamoDB lock (shared and the workspaces by their own plan roles, IAM
-enforced), dev-ci (with its secrets stack) applied, read back with boto3, and planned again by
+bootstrap applied, shared and every workspace initialised on the S3 backend it created and planned
+under its DynamoDB lock by its own plan role (IAM enforced), dev's secrets stack planned and applied,
+dev-ci (with its secrets stack) applied, read back with boto3, and planned again by
 its plan role with no changes; and no secret value - generated, RDS-managed or set with
 `main.py set-secret` - in any state or plan.
 
 The file's order follows one chain of long waits, the suite's wall time: the bootstrap, dev-ci's
-deploy, what the tests of the applied workspace read, its destroy. Everything else runs beside it at a
-lower CPU priority, and the tests that read it come where they wait for nothing on the chain.
+deploy, what the tests of the applied workspace read. Everything else runs beside it at a lower CPU
+priority, and the tests that read it come where they wait for nothing on the chain.
 
 The applies are the official CDKTF CLI's, as README's Deploying runs them (tests/cdktf_cli.py):
 `cdktf deploy bootstrap`, then `cdktf deploy dev-ci-secrets dev-ci` (the secrets stack applied before
-the workspace starts: the declared dependency), `cdktf output dev-ci`, and last `cdktf destroy dev-ci`
-(without a refresh of its own: WITHOUT_REFRESH); `--skip-synth`, over the directories planned here, laid
-out as the synthesis writes them (manifest, provider lock file in every stack directory: offline, no
-`terraform providers lock`), with no `[ERROR]` line on the way. `cdktf synth` itself is
-tests/test_cdktf_cli.py's."""
+the workspace starts: the declared dependency), `cdktf output dev-ci`; `--skip-synth`, over the
+directories planned here, laid out as the synthesis writes them (manifest, provider lock file in every
+stack directory: offline, no `terraform providers lock`), with no `[ERROR]` line on the way. `cdktf
+synth` itself is tests/test_cdktf_cli.py's.
+
+`cdktf destroy dev-ci` ends the file in CI's second pass only (`pytest -m destroy`, .ci/run): the
+destroy's ~75 s, a minute of it the provider's wait on RDS, would put the README's test command over
+five minutes (docs/DESIGN.md, Performance). That pass deploys again, then destroys."""
 
 from __future__ import annotations
 
@@ -49,8 +52,11 @@ REGION = "eu-west-1"
 DEV_CI_STACKS = ("dev-ci-secrets", "dev-ci")
 # The stacks pull requests plan (plan-stacks.yml), each with its own plan role; dev-ci's is planned once applied.
 PLANNED_BY_ROLES = tuple(name for name in ("shared", *SHIPPED_WORKSPACES) if name != "dev-ci")
-# The secrets stacks, which no pull request plans: planned by an administrator (dev-ci's is applied instead).
-PLANNED_BY_ADMINISTRATOR = tuple(name for name in SECRETS_STACKS if name not in DEV_CI_STACKS)
+# The secrets stacks, which no pull request plans: dev's planned by an administrator, then applied (dev-ci's is
+# applied). Staging's and prod's hold the same resource types, differing in data only (which provider keys they
+# declare: test_every_secrets_stack_is_made_of_what_moto_applies); planning them too cost ~16 CPU-seconds of a
+# suite held to five minutes by its CPU.
+PLANNED_BY_ADMINISTRATOR = ("dev-secrets",)
 # The access keys dev-ci's stacks sign with (moto accepts any): the apply of each is recorded by its own.
 SIGNING_KEYS = {"dev-ci": "dev-ci-apply", "dev-ci-secrets": "dev-ci-secrets-apply"}
 # What main.py's AWS commands sign with against moto (it accepts any key).
@@ -476,6 +482,16 @@ def test_stack_plans_every_resource_against_the_moto_backend(name, plans, stacks
     assert plans[name] == {"exit": 2, **terraform_cli.creating_every(terraform_cli.addresses(stacks[name]))}
 
 
+def test_every_secrets_stack_is_made_of_what_moto_applies(stacks):
+    """The secrets stacks not planned here have exactly the resource types of the two applied here."""
+    def types(name: str) -> set[str]:
+        return {address.split(".")[0] for address in terraform_cli.addresses(stacks[name])}
+
+    applied = types("dev-secrets")
+    assert applied == types("dev-ci-secrets")
+    assert {name: types(name) for name in SECRETS_STACKS} == {name: applied for name in SECRETS_STACKS}
+
+
 def backend_only(name: str, workdirs: dict[str, Path], under: Path) -> Path:
     """A configuration with `name`'s S3 backend (state key, lock table) and nothing else: what takes and
     releases the lock is the backend, and a plan with no provider to start costs a second, not ten."""
@@ -563,7 +579,8 @@ def test_dev_ci_applies_every_resource_moto_supports(applied, stacks):
 
 @pytest.fixture(scope="module")
 def cli_runs(bootstrap, dev_ci, applied) -> dict[str, tuple[int, list[str]]]:
-    """The CLI's commands up to the destroy (the last test's), in the order a user runs them."""
+    """The CLI's commands of the README's test command, in the order a user runs them (the destroy's: CI's
+    second pass)."""
     return {"deploy bootstrap": bootstrap["cli"], "deploy": dev_ci["cli"], "output": applied["cli_output"]}
 
 
@@ -768,7 +785,7 @@ def test_plan_role_reads_no_secret_and_no_other_state(plan_role, administrator, 
         assert status_of(lambda call=call: call(lambda s: client_as(s, moto_url, plan_role))) == expected, label
 
 
-# --- The deploy role's rights, against every call of the real apply (while dev-ci is destroyed) ---
+# --- The deploy role's rights, against every call of the real apply (beside the last plans) ---------
 # moto cannot enforce the deploy role (it treats the role's tag conditions as always met, so its
 # Deny statements would refuse everything). Instead: every request the dev-ci apply made (both
 # stacks, recorded by moto) goes to the IAM simulator as a request of the dev-ci deploy role,
@@ -810,7 +827,7 @@ def deploy_requests(calls: list[tuple[str, str]], *, role_of: str, workspace: st
 
 
 @pytest.mark.tools
-def test_every_call_of_the_dev_ci_apply_is_allowed_to_its_deploy_role_alone(dev_ci, stacks, destroying):
+def test_every_call_of_the_dev_ci_apply_is_allowed_to_its_deploy_role_alone(dev_ci, stacks, reviewing):
     from tests.iam_simulator import ALLOWED, decide
 
     key_policy = json.loads(next(iter(stacks["dev-ci"]["resource"]["aws_kms_key"].values()))["policy"])
@@ -840,7 +857,7 @@ NOT_REFRESH_READS = {"iam:GetUser", "dynamodb:GetItem", "s3:GetObject"}
 
 
 @pytest.mark.tools
-def test_every_read_of_the_dev_ci_apply_is_allowed_to_its_plan_role(dev_ci, stacks, destroying):
+def test_every_read_of_the_dev_ci_apply_is_allowed_to_its_plan_role(dev_ci, stacks, reviewing):
     """The plan role's rights come from measurement: each describe, get or list the provider made while
     applying dev-ci's workspace stack (it reads back every resource it creates, as a refresh does) is one
     ViewOnlyAccess or the role's RefreshReads statement allows - evaluated by the IAM simulator."""
@@ -866,15 +883,11 @@ def test_every_read_of_the_dev_ci_apply_is_allowed_to_its_plan_role(dev_ci, stac
     assert not refused, f"the plan role cannot refresh what the apply read back: {refused}"
 
 
-# --- Last: `cdktf destroy dev-ci`, once every test of the live workspace has run ------------------
+# --- Last: the plans read from the applied workspace; in CI's second pass, `cdktf destroy dev-ci` ---
 
-# The secrets stacks planned again after set-secret and the applies: beside dev-ci's destroy, which keeps them.
+# The secrets stacks planned again after set-secret and the applies (the destroy keeps them).
 SECRETS_REPLANNED = ("dev-ci-secrets", "dev-secrets")
 MODEL_CACHE = "aws_efs_file_system.ecs_model_cache"
-# The destroy reads no resource back first: the plan role's plan refreshed every one of them just before
-# (test_dev_ci_plans_no_changes_after_apply), and a second refresh of 102 resources is ~20 s of the suite's
-# longest chain. Terraform reads TF_CLI_ARGS_<command> from the environment the CLI passes on.
-WITHOUT_REFRESH = {"TF_CLI_ARGS_destroy": "-refresh=false"}
 
 
 def replacing_the_model_cache(workdirs: dict[str, Path], state: str, moto_url: str, under: Path) -> Path:
@@ -894,12 +907,11 @@ def replacing_the_model_cache(workdirs: dict[str, Path], state: str, moto_url: s
 
 
 @pytest.fixture(scope="module")
-def destroying(applied, provided_secret, cli, workdirs, terraform_env, moto_url, tmp_path_factory) -> Iterator[dict]:
-    """`cdktf destroy dev-ci` started, once every test of the live workspace has run; the tests that need
-    only what was recorded run while it does. Beside it, at a lower CPU priority: dev-ci's plan by its plan
-    role shown, the secrets stacks of dev-ci and dev (which the destroy keeps) planned again by an
-    administrator, with their states, and dev-ci's model cache replaced, planned against the state read
-    before the destroy. Yields futures: `destroyed` waits for them."""
+def reviewing(applied, provided_secret, workdirs, terraform_env, moto_url, tmp_path_factory) -> Iterator[dict]:
+    """Started once every test of the live workspace has run, at a lower CPU priority, while the tests that
+    need only what was recorded run: dev-ci's plan by its plan role shown, the secrets stacks of dev-ci and
+    dev planned again by an administrator, with their states, and dev-ci's model cache replaced, planned
+    against a local copy of the applied state. Yields futures: `reviewed` waits for them."""
     replacing = replacing_the_model_cache(workdirs, applied["state"], moto_url, tmp_path_factory.mktemp("replacing"))
 
     def replan(name: str) -> dict:
@@ -911,40 +923,34 @@ def destroying(applied, provided_secret, cli, workdirs, terraform_env, moto_url,
         succeed(terraform(["init", "-input=false"], replacing, terraform_env, niceness=SIDE_WORK))
         return plan_in(replacing, terraform_env, "-refresh=false", f"-target={MODEL_CACHE}", niceness=SIDE_WORK)
 
-    with ThreadPoolExecutor(max_workers=len(SECRETS_REPLANNED) + 3) as pool:
-        yield {"cli": pool.submit(cli, "destroy", "dev-ci", "--skip-synth", "--auto-approve", env=WITHOUT_REFRESH),
-               "replan": pool.submit(shown, applied["replanned"], terraform_env, niceness=SIDE_WORK),
+    with ThreadPoolExecutor(max_workers=len(SECRETS_REPLANNED) + 2) as pool:
+        yield {"replan": pool.submit(shown, applied["replanned"], terraform_env, niceness=SIDE_WORK),
                "replans": {name: pool.submit(replan, name) for name in SECRETS_REPLANNED},
                "replacing": pool.submit(plan_replacing)}
 
 
 @pytest.fixture(scope="module")
-def destroyed(destroying) -> dict:
-    """{"cli": the destroy's (exit, printed), "replan": dev-ci's plan by its plan role (JSON text), "replans":
-    name -> plan and "state", "replacing": plan}."""
-    return {"cli": destroying["cli"].result(), "replan": destroying["replan"].result(),
-            "replans": {name: replanned.result() for name, replanned in destroying["replans"].items()},
-            "replacing": destroying["replacing"].result()}
+def reviewed(reviewing) -> dict:
+    """{"replan": dev-ci's plan by its plan role (JSON text), "replans": name -> plan and "state", "replacing":
+    plan}."""
+    return {"replan": reviewing["replan"].result(),
+            "replans": {name: replanned.result() for name, replanned in reviewing["replans"].items()},
+            "replacing": reviewing["replacing"].result()}
 
 
-def test_cdktf_destroy_succeeds_offline_without_an_error_line(destroyed):
-    cdktf_cli.assert_clean(destroyed["cli"])
-    assert not any("providers lock" in line for line in destroyed["cli"][1])
-
-
-def test_guard_stops_a_plan_that_replaces_the_model_cache(destroyed, tmp_path):
+def test_guard_stops_a_plan_that_replaces_the_model_cache(reviewed, tmp_path):
     """A real plan against the applied dev-ci's state: a field that forces a new EFS file system makes the
     plan replace it, and the plan review's guard fails naming it and the field."""
-    (tmp_path / "plan.json").write_text(destroyed["replacing"]["plan"])
+    (tmp_path / "plan.json").write_text(reviewed["replacing"]["plan"])
     review = run_main("plan-report", "--guard", f"dev-ci={tmp_path / 'plan.json'}", timeout=120)
     assert review.returncode == 1, review.stdout + review.stderr
     assert f"`{MODEL_CACHE}` replaced (forced by `performance_mode`)" in review.stdout
     assert f"destructive change: dev-ci: {MODEL_CACHE} (replace)" in review.stderr
 
 
-def test_dev_ci_plans_no_changes_after_apply(destroyed):
+def test_dev_ci_plans_no_changes_after_apply(reviewed):
     """What a pull request's plan of the applied dev-ci shows (its plan role's): no change but moto's gaps."""
-    plan = json.loads(destroyed["replan"])
+    plan = json.loads(reviewed["replan"])
     unexpected, gaps_seen = [], set()
     for change in plan["resource_changes"]:
         actions = change["change"]["actions"]
@@ -966,27 +972,21 @@ def test_dev_ci_plans_no_changes_after_apply(destroyed):
     assert not fixed, f"no longer a moto gap, remove from MOTO_ROUND_TRIP_GAPS: {fixed}"
 
 
-def test_cli_output_reads_the_workspace_outputs(applied, destroyed, moto_url):
+def test_cli_output_reads_the_workspace_outputs(applied, moto_url):
     outputs = json.loads(applied["outputs_file"].read_text())["dev-ci"]
     assert outputs["cluster_name"] == "litellm-dev-ci"
+    assert {name: outputs[name] for name in applied["outputs"]} == {
+        name: output["value"] for name, output in applied["outputs"].items()}
     clusters = aws("ecs", moto_url).describe_clusters(clusters=[outputs["cluster_name"]])["clusters"]
-    assert [cluster for cluster in clusters if cluster["status"] == "ACTIVE"] == []  # destroyed since
+    assert [cluster["clusterName"] for cluster in clusters if cluster["status"] == "ACTIVE"] == ["litellm-dev-ci"]
 
 
-def test_destroy_removes_the_workspace_and_keeps_its_secrets(destroyed, moto_url):
-    parameters = aws("ssm", moto_url).describe_parameters(
-        ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": ["/litellm/dev-ci/"]}])
-    assert parameters["Parameters"], "the secrets stack's parameters are gone"
-    vpcs = aws("ec2", moto_url).describe_vpcs(Filters=[{"Name": "tag:Workspace", "Values": ["dev-ci"]}])["Vpcs"]
-    assert vpcs == []
-
-
-def test_no_secret_value_in_any_state_or_plan(applied, destroyed):
+def test_no_secret_value_in_any_state_or_plan(applied, reviewed):
     values = applied["secrets"]
     assert values["master_key"].startswith("sk-") and len(values["master_key"]) == 3 + 48
     assert all(len(value) >= 8 for value in values.values()), "a secret read back is implausibly short"
-    states = {"dev-ci": applied["state"]} | {name: destroyed["replans"][name]["state"] for name in SECRETS_REPLANNED}
-    plans = {"dev-ci": destroyed["replan"]} | {name: destroyed["replans"][name]["plan"]
+    states = {"dev-ci": applied["state"]} | {name: reviewed["replans"][name]["state"] for name in SECRETS_REPLANNED}
+    plans = {"dev-ci": reviewed["replan"]} | {name: reviewed["replans"][name]["plan"]
                                                              for name in SECRETS_REPLANNED}
     for name, state in states.items():
         for secret, value in values.items():
@@ -994,10 +994,35 @@ def test_no_secret_value_in_any_state_or_plan(applied, destroyed):
             assert value not in plans[name], f"{name}: the {secret} is in the plan"
 
 
-def test_secrets_are_written_once_and_never_rewritten(destroyed, provided_secret, moto_url):
+def test_secrets_are_written_once_and_never_rewritten(reviewed, provided_secret, moto_url):
     """Re-planning a secrets stack after set-secret changes nothing: Terraform never writes the
     placeholder (or a new generated value) over what is there."""
-    for name, replan in destroyed["replans"].items():
+    for name, replan in reviewed["replans"].items():
         assert replan["exit"] == 0, f"{name} plans changes:\n{replan['plan'][:3000]}"
     parameter = aws("ssm", moto_url).get_parameter(Name=provided_secret["name"], WithDecryption=True)["Parameter"]
     assert parameter["Value"] == provided_secret["value"]
+
+
+# --- CI's second pass (`pytest -m destroy`): the workspace deployed above, destroyed by the CLI ------
+
+@pytest.fixture(scope="module")
+def destroyed(applied, cli) -> tuple[int, list[str]]:
+    """`cdktf destroy dev-ci`, as README's Deploying runs it, once the workspace has been read back."""
+    return cli("destroy", "dev-ci", "--skip-synth", "--auto-approve")
+
+
+@pytest.mark.destroy
+def test_cdktf_destroy_succeeds_offline_without_an_error_line(destroyed):
+    cdktf_cli.assert_clean(destroyed)
+    assert not any("providers lock" in line for line in destroyed[1])
+
+
+@pytest.mark.destroy
+def test_destroy_removes_the_workspace_and_keeps_its_secrets(destroyed, moto_url):
+    parameters = aws("ssm", moto_url).describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": ["/litellm/dev-ci/"]}])
+    assert parameters["Parameters"], "the secrets stack's parameters are gone"
+    vpcs = aws("ec2", moto_url).describe_vpcs(Filters=[{"Name": "tag:Workspace", "Values": ["dev-ci"]}])["Vpcs"]
+    assert vpcs == []
+    clusters = aws("ecs", moto_url).describe_clusters(clusters=["litellm-dev-ci"])["clusters"]
+    assert [cluster for cluster in clusters if cluster["status"] == "ACTIVE"] == []
