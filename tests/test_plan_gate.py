@@ -360,6 +360,9 @@ EXPRESSIONS = {
     "after an escaped interpolation": ('$${x} ${templatefile("/etc/passwd", {})}', "'templatefile'"),
     "templatestring": ('${templatestring(aws_ecs_cluster.ecs_cluster.name, {})}', "'templatestring'"),
     "nonsensitive": ('${nonsensitive(aws_db_instance.database_instance.master_user_secret)}', "'nonsensitive'"),
+    # can() returns its true/false unmarked: a secret spelled out, one character per test (a red team's find).
+    "can, which unmarks": ('${join("", [for c in split("", "abc") : c if can(regex("^${c}", sensitive("a")))])}',
+                           "'can'"),
     "a provider function": ('${provider::aws::arn_parse("arn:aws:iam::1:role/x")}', "'provider::aws::arn_parse'"),
     "abspath": ('${abspath(".")}', "'abspath'"),
     "a comment hiding a call": ('${file/**/("/etc/passwd")}', "a comment inside an interpolation"),
@@ -499,6 +502,18 @@ def test_the_entry_point_runs_with_the_standard_library_only(stacks, tmp_path):
     bad = subprocess.run([sys.executable, "-I", "-S", str(ROOT / ".ci" / "plan_gate.py"), str(tmp_path / "none")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "missing" in bad.stderr, bad.stderr
+
+
+def test_the_module_form_runs_the_gate_too(stacks, tmp_path):
+    """`python -m review.plan_gate` is the gate, not a silent exit 0 (it was, with no main guard)."""
+    def module_form(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "review.plan_gate", *args], capture_output=True,
+                              text=True, timeout=120, cwd=ROOT)
+
+    bad = module_form(str(tmp_path / "none"))
+    assert bad.returncode == 1 and "missing" in bad.stderr and "nothing is planned" in bad.stderr, bad.stderr
+    passed = module_form(str(pull_request(stacks, tmp_path)), "--state-bucket", BUCKET)
+    assert passed.returncode == 0 and "plan gate: 5 stacks pass" in passed.stdout, passed.stderr
 
 
 def test_a_write_that_fails_half_way_leaves_nothing(stacks, tmp_path, capsys):
