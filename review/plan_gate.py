@@ -64,21 +64,18 @@ LIFECYCLE = {"create_before_destroy", "prevent_destroy", "ignore_changes"}
 OUTPUT_ARGUMENTS = {"value", "description", "sensitive"}
 # Blocks that run commands on the runner, anywhere in a body.
 COMMAND_BLOCKS = {"provisioner", "connection"}
-# Pure functions: nothing that reads the runner (file*, templatefile, templatestring, abspath,
-# pathexpand), reveals what Terraform hides or comes from a provider. Two functions unmark a sensitive
-# value: nonsensitive, and can, whose true/false Terraform 1.11 returns unmarked, so that
-# can(regex("^.{i}c", secret)) spells a secret into the plan a character at a time (try keeps the mark).
+# Pure functions: nothing that reads the runner (file*, templatefile, templatestring, abspath, pathexpand), comes
+# from a provider or unmarks a secret: nonsensitive; can, whose result Terraform 1.11 leaves unmarked (regex in it).
 FUNCTIONS = frozenset({
-    "abs", "alltrue", "anytrue", "base64decode", "base64encode", "base64sha256", "base64sha512", "ceil",
-    "chomp", "chunklist", "cidrhost", "cidrnetmask", "cidrsubnet", "cidrsubnets", "coalesce", "coalescelist",
-    "compact", "concat", "contains", "csvdecode", "distinct", "element", "endswith", "flatten", "floor",
-    "format", "formatlist", "index", "indent", "join", "jsondecode", "jsonencode", "keys", "length", "log",
-    "lookup", "lower", "matchkeys", "max", "md5", "merge", "min", "one", "parseint", "pow", "range", "regex",
-    "regexall", "replace", "reverse", "setintersection", "setproduct", "setsubtract", "setunion", "sensitive",
-    "sha1", "sha256", "sha512", "signum", "slice", "sort", "split", "startswith", "strcontains", "strrev",
-    "substr", "sum", "title", "tobool", "tolist", "tomap", "tonumber", "toset", "tostring", "transpose", "trim",
-    "trimprefix", "trimspace", "trimsuffix", "try", "upper", "urlencode", "values", "yamldecode", "yamlencode",
-    "zipmap",
+    "abs", "alltrue", "anytrue", "base64decode", "base64encode", "base64sha256", "base64sha512", "ceil", "chomp",
+    "chunklist", "cidrhost", "cidrnetmask", "cidrsubnet", "cidrsubnets", "coalesce", "coalescelist", "compact",
+    "concat", "contains", "csvdecode", "distinct", "element", "endswith", "flatten", "floor", "format", "formatlist",
+    "index", "indent", "join", "jsondecode", "jsonencode", "keys", "length", "log", "lookup", "lower", "matchkeys",
+    "max", "md5", "merge", "min", "one", "parseint", "pow", "range", "regex", "regexall", "replace", "reverse",
+    "setintersection", "setproduct", "setsubtract", "setunion", "sensitive", "sha1", "sha256", "sha512", "signum",
+    "slice", "sort", "split", "startswith", "strcontains", "strrev", "substr", "sum", "title", "tobool", "tolist",
+    "tomap", "tonumber", "toset", "tostring", "transpose", "trim", "trimprefix", "trimspace", "trimsuffix", "try",
+    "upper", "urlencode", "values", "yamldecode", "yamlencode", "zipmap",
 })
 RESOURCE_TYPE = re.compile(r"^aws_[a-z0-9_]+$")
 BLOCK_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
